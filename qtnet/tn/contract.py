@@ -1,0 +1,97 @@
+"""Contractions of MPS networks: overlaps, norms, expectation values (one scan each)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from qtnet.tn.mpo import MPO, pauli_terms
+from qtnet.tn.mps import MPS
+
+
+def _check_same_sites(a, b, what):
+    if a.n_sites != b.n_sites or a.phys_dim != b.phys_dim:
+        raise ValueError(f"{what}: {a!r} and {b!r} have different sites "
+                         f"({a.n_sites} x {a.phys_dim} vs {b.n_sites} x {b.phys_dim})")
+
+
+def _transfer_scan(bra_t, ket_t):
+    """Network overlap <bra|ket> of two stacked site arrays, rescaled per step.
+
+    Returns ``(value, log_scale)`` with overlap = value * exp(log_scale).
+    """
+    ca, cb = bra_t.shape[1], ket_t.shape[1]
+    start = jnp.zeros((ca, cb), ket_t.dtype).at[0, 0].set(1.0)
+
+    def step(carry, sites):
+        env, log_scale = carry
+        a, b = sites
+        env = jnp.einsum("ab,apc,bpd->cd", env, jnp.conj(a), b)
+        scale = jnp.maximum(jnp.max(jnp.abs(env)), jnp.finfo(log_scale.dtype).tiny)
+        return (env / scale, log_scale + jnp.log(scale)), None
+
+    real = jnp.finfo(ket_t.dtype).dtype
+    (env, log_scale), _ = jax.lax.scan(step, (start, jnp.zeros((), real)), (bra_t, ket_t))
+    return env[0, 0], log_scale
+
+
+def overlap(bra: MPS, ket: MPS) -> jax.Array:
+    """<bra|ket>, norms included."""
+    _check_same_sites(bra, ket, "overlap")
+    value, log_scale = _transfer_scan(bra.tensors, ket.tensors)
+    return value * jnp.exp(log_scale + bra.log_norm + ket.log_norm).astype(value.dtype)
+
+
+def network_norm_sq(mps: MPS) -> jax.Array:
+    """<psi|psi> of the network alone (1 for a canonical state, up to truncation)."""
+    value, log_scale = _transfer_scan(mps.tensors, mps.tensors)
+    return jnp.real(value) * jnp.exp(log_scale)
+
+
+def norm(mps: MPS) -> jax.Array:
+    """||psi||, recomputed by contraction (not just read from ``log_norm``)."""
+    return jnp.sqrt(network_norm_sq(mps)) * jnp.exp(mps.log_norm)
+
+
+def expectation_mpo(mps: MPS, mpo: MPO) -> jax.Array:
+    """<psi|O|psi> / <psi|psi> for an MPO ``O`` on the same sites."""
+    _check_same_sites(mps, mpo, "expectation_mpo")
+    c, w = mps.bond_cap, mpo.bond_cap
+    start = jnp.zeros((c, w, c), mps.dtype).at[0, 0, 0].set(1.0)
+    ops = mpo.tensors.astype(mps.dtype)
+
+    def step(env, sites):
+        b, o = sites
+        # env [bra, mpo, ket]; o "l o i r": bra takes the output index, ket the input.
+        env = jnp.einsum("awb,axc,wxyv,byd->cvd", env, jnp.conj(b), o, b)
+        return env, None
+
+    env, _ = jax.lax.scan(step, start, (mps.tensors, ops))
+    return env[0, 0, 0] / network_norm_sq(mps)
+
+
+def expectation_local(mps: MPS, local_ops) -> jax.Array:
+    """<psi| prod_i op_i |psi> / <psi|psi> for ``local_ops [..., n, d, d]`` (vmapped over ...)."""
+    local_ops = jnp.asarray(local_ops).astype(mps.dtype)
+    c = mps.bond_cap
+    start = jnp.zeros((c, c), mps.dtype).at[0, 0].set(1.0)
+
+    def one(ops):
+        def step(env, sites):
+            b, op = sites
+            return jnp.einsum("ab,axc,xy,byd->cd", env, jnp.conj(b), op, b), None
+
+        env, _ = jax.lax.scan(step, start, (mps.tensors, ops))
+        return env[0, 0]
+
+    batch = local_ops.shape[:-3]
+    flat = local_ops.reshape((-1,) + local_ops.shape[-3:])
+    values = jax.vmap(one)(flat).reshape(batch)
+    return values / network_norm_sq(mps)
+
+
+def expectation_pauli(mps: MPS, observable) -> jax.Array:
+    """Real expectation of a Hermitian Pauli sum: ``"Z3"``, ``"X0 Z5"`` or [(c, "..."), ...]."""
+    coeffs, ops = pauli_terms(observable, mps.n_sites)
+    values = expectation_local(mps, ops)
+    return jnp.real(jnp.sum(jnp.asarray(coeffs).astype(values.dtype) * values))

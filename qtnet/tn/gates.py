@@ -1,0 +1,142 @@
+"""Named gate matrices (traceable in their angles).
+
+Two-qubit matrices act on ``|q_a q_b>`` with ``q_a`` the more significant bit, i.e. as
+``[out_a, out_b, in_a, in_b]`` after a reshape to ``[2, 2, 2, 2]``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qtnet.tn.mps import default_dtype
+
+_SQ2 = 1.0 / np.sqrt(2.0)
+
+FIXED_1Q = {
+    "I": np.eye(2),
+    "H": np.array([[1, 1], [1, -1]]) * _SQ2,
+    "X": np.array([[0, 1], [1, 0]]),
+    "Y": np.array([[0, -1j], [1j, 0]]),
+    "Z": np.array([[1, 0], [0, -1]]),
+    "S": np.diag([1, 1j]),
+    "SDG": np.diag([1, -1j]),
+    "T": np.diag([1, np.exp(1j * np.pi / 4)]),
+    "TDG": np.diag([1, np.exp(-1j * np.pi / 4)]),
+    "SX": 0.5 * np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]),
+    "SXDG": 0.5 * np.array([[1 - 1j, 1 + 1j], [1 + 1j, 1 - 1j]]),
+}
+
+
+def _controlled(u) -> jnp.ndarray:
+    u = jnp.asarray(u)
+    top = jnp.concatenate([jnp.eye(2, dtype=u.dtype), jnp.zeros((2, 2), u.dtype)], axis=1)
+    bottom = jnp.concatenate([jnp.zeros((2, 2), u.dtype), u], axis=1)
+    return jnp.concatenate([top, bottom], axis=0)
+
+
+FIXED_2Q = {
+    "CNOT": np.asarray(_controlled(FIXED_1Q["X"])),
+    "CZ": np.diag([1, 1, 1, -1]).astype(float),
+    "CY": np.asarray(_controlled(FIXED_1Q["Y"])),
+    "SWAP": np.eye(4)[[0, 2, 1, 3]],
+}
+FIXED_2Q["CX"] = FIXED_2Q["CNOT"]
+
+
+def rx(theta):
+    c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
+    return jnp.array([[c, -1j * s], [-1j * s, c]])
+
+
+def ry(theta):
+    c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
+    return jnp.array([[c, -s], [s, c]])
+
+
+def rz(theta):
+    e = jnp.exp(-0.5j * theta)
+    return jnp.array([[e, 0], [0, jnp.conj(e)]])
+
+
+def phase(lam):
+    return jnp.array([[1, 0], [0, jnp.exp(1j * lam)]])
+
+
+def u3(theta, phi, lam):
+    """OpenQASM's U(theta, phi, lambda)."""
+    c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
+    return jnp.array([[c, -jnp.exp(1j * lam) * s],
+                      [jnp.exp(1j * phi) * s, jnp.exp(1j * (phi + lam)) * c]])
+
+
+def rzz(theta):
+    e = jnp.exp(-0.5j * theta)
+    return jnp.diag(jnp.array([e, jnp.conj(e), jnp.conj(e), e]))
+
+
+def rxx(theta):
+    x = jnp.asarray(FIXED_1Q["X"])
+    return jnp.cos(theta / 2) * jnp.eye(4) - 1j * jnp.sin(theta / 2) * jnp.kron(x, x)
+
+
+def controlled(u):
+    """|0><0| (x) I + |1><1| (x) u, control on the first (more significant) qubit."""
+    return _controlled(u)
+
+
+# Hermitian basis of su(4): the 15 non-identity two-qubit Pauli products.
+_PAULIS = [FIXED_1Q[k] for k in ("I", "X", "Y", "Z")]
+SU4_GENERATORS = np.stack([np.kron(a, b) for i, a in enumerate(_PAULIS)
+                           for j, b in enumerate(_PAULIS) if i or j])
+
+
+def su4(params):
+    """General two-qubit gate exp(-i sum_k params[k] G_k / 2) over the 15 Pauli products."""
+    params = jnp.asarray(params)
+    if params.shape[-1] != 15:
+        raise ValueError(f"su4 takes 15 parameters, got {params.shape[-1]}")
+    gens = jnp.asarray(SU4_GENERATORS, jnp.result_type(params.dtype, jnp.complex64))
+    h = jnp.einsum("...k,kij->...ij", params.astype(gens.dtype), gens)
+    return jax.scipy.linalg.expm(-0.5j * h)
+
+
+PARAM_1Q = {"RX": (rx, 1), "RY": (ry, 1), "RZ": (rz, 1), "P": (phase, 1), "U1": (phase, 1),
+            "U3": (u3, 3), "U": (u3, 3)}
+PARAM_2Q = {"RZZ": (rzz, 1), "RXX": (rxx, 1), "SU4": (su4, 15)}
+
+
+def gate_matrix(name: str, params=(), dtype=None):
+    """The matrix of a named gate; ``params`` are its angles (may be traced)."""
+    key = name.upper()
+    dtype = dtype or default_dtype()
+    if key in FIXED_1Q:
+        m = FIXED_1Q[key]
+    elif key in FIXED_2Q:
+        m = FIXED_2Q[key]
+    elif key in PARAM_1Q or key in PARAM_2Q:
+        fn, count = {**PARAM_1Q, **PARAM_2Q}[key]
+        if key == "SU4":
+            return jnp.asarray(fn(jnp.asarray(params)), dtype)
+        if len(params) != count:
+            raise ValueError(f"gate {name} takes {count} parameter(s), got {len(params)}")
+        return jnp.asarray(fn(*params), dtype)
+    else:
+        raise ValueError(f"unknown gate {name!r}; known gates: {', '.join(sorted(known_gates()))}")
+    if params:
+        raise ValueError(f"gate {name} takes no parameters, got {len(params)}")
+    return jnp.asarray(m, dtype)
+
+
+def gate_arity(name: str) -> int:
+    key = name.upper()
+    if key in FIXED_1Q or key in PARAM_1Q:
+        return 1
+    if key in FIXED_2Q or key in PARAM_2Q:
+        return 2
+    raise ValueError(f"unknown gate {name!r}; known gates: {', '.join(sorted(known_gates()))}")
+
+
+def known_gates() -> list[str]:
+    return [*FIXED_1Q, *FIXED_2Q, *PARAM_1Q, *PARAM_2Q]

@@ -1,0 +1,100 @@
+"""Compile a list of gates into a fixed-shape program of nearest-neighbour two-site gates.
+
+A program is what the MPS backend scans over: ``sites [G]`` and ``gates [G, d^2, d^2]``
+(gate k acts on ``(sites[k], sites[k] + 1)``), plus one final single-site layer
+``final [n, d, d]``. Built in Python from concrete qubit indices; the matrices may be
+traced (parameterised circuits differentiate through them).
+
+* Single-site gates are fused into the next two-site gate on that site (exact), so they
+  cost no SVD; the ones left at the end form the final layer.
+* A gate on non-neighbouring sites is routed with SWAPs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qtnet.tn.gates import FIXED_2Q
+
+
+@dataclasses.dataclass(frozen=True)
+class GateProgram:
+    sites: np.ndarray          # [G] int32, left site of each two-site gate
+    gates: jax.Array           # [G, d*d, d*d]
+    final: jax.Array           # [n, d, d]
+    bond_bound: np.ndarray     # [n + 1] exact upper bound on each bond's dimension
+
+    @property
+    def exact_bond(self) -> int:
+        """Largest bond an untruncated simulation of this program can need."""
+        return int(self.bond_bound.max())
+
+
+def _swap(d: int):
+    if d != 2:
+        return jnp.eye(d * d)[np.arange(d * d).reshape(d, d).T.reshape(-1)]
+    return jnp.asarray(FIXED_2Q["SWAP"])
+
+
+def route_two_site(gate, sites, d: int = 2):
+    """Nearest-neighbour ``(positions, matrices)`` equal to ``gate`` on ``sites=(a, b)``."""
+    a, b = sites
+    gate = jnp.asarray(gate)
+    swap = _swap(d).astype(gate.dtype)
+    if a > b:                                  # order the gate's qubits as the sites
+        gate = swap @ gate @ swap
+        a, b = b, a
+    there = list(range(b - 1, a, -1))          # move b down to a + 1
+    positions = [*there, a, *there[::-1]]
+    matrices = [swap] * len(there) + [gate] + [swap] * len(there)
+    return np.asarray(positions, np.int32), jnp.stack(matrices)
+
+
+def operator_schmidt_rank(gate, d: int = 2) -> int:
+    """Rank of a two-site gate across the cut between its sites (4 when traced)."""
+    if isinstance(gate, jax.core.Tracer):
+        return d * d
+    g = np.asarray(gate).reshape(d, d, d, d).transpose(0, 2, 1, 3).reshape(d * d, d * d)
+    s = np.linalg.svd(g, compute_uv=False)
+    return int(np.sum(s > 1e-12 * s[0]))
+
+
+def compile_program(ops, n_sites: int, d: int = 2, dtype=jnp.complex128) -> GateProgram:
+    """Compile ``ops``: an iterable of ``(matrix, sites)`` with ``sites`` a tuple of ints."""
+    pending = [None] * n_sites                 # single-site gates not yet fused
+    positions, matrices = [], []
+    for matrix, sites in ops:
+        matrix = jnp.asarray(matrix, dtype)
+        if len(sites) == 1:
+            (q,) = sites
+            pending[q] = matrix if pending[q] is None else matrix @ pending[q]
+            continue
+        a, b = sites
+        if pending[a] is not None or pending[b] is not None:
+            ia = pending[a] if pending[a] is not None else jnp.eye(d, dtype=dtype)
+            ib = pending[b] if pending[b] is not None else jnp.eye(d, dtype=dtype)
+            matrix = matrix @ jnp.kron(ia, ib)
+            pending[a] = pending[b] = None
+        pos, mats = route_two_site(matrix, (a, b), d)
+        positions.extend(pos.tolist())
+        matrices.extend(list(mats))
+    eye = jnp.eye(d, dtype=dtype)
+    final = jnp.stack([eye if p is None else p for p in pending])
+    gates = jnp.stack(matrices) if matrices else jnp.zeros((0, d * d, d * d), dtype)
+    sites = np.asarray(positions, np.int32)
+    return GateProgram(sites, gates, final, _bond_bound(sites, matrices, n_sites, d))
+
+
+def _bond_bound(sites, matrices, n: int, d: int) -> np.ndarray:
+    """Per-bond bound: product of operator Schmidt ranks, capped by the Hilbert space."""
+    cap = np.array([d ** min(b, n - b) for b in range(n + 1)], dtype=object)
+    bound = np.ones(n + 1, dtype=object)
+    for i, g in zip(sites.tolist(), matrices):
+        b = i + 1
+        if bound[b] < cap[b]:
+            bound[b] = min(bound[b] * operator_schmidt_rank(g, d), cap[b])
+    return np.asarray([int(x) for x in bound], np.int64)
