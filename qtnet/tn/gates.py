@@ -105,6 +105,12 @@ def su4(params):
 PARAM_1Q = {"RX": (rx, 1), "RY": (ry, 1), "RZ": (rz, 1), "P": (phase, 1), "U1": (phase, 1),
             "U3": (u3, 3), "U": (u3, 3)}
 PARAM_2Q = {"RZZ": (rzz, 1), "RXX": (rxx, 1), "SU4": (su4, 15)}
+# Controlled one-qubit gates (control = first qubit), named as in qelib1.
+FIXED_2Q.update({"CH": np.asarray(_controlled(FIXED_1Q["H"])),
+                 "CSX": np.asarray(_controlled(FIXED_1Q["SX"]))})
+for _name, (_fn, _count) in {"CRX": (rx, 1), "CRY": (ry, 1), "CRZ": (rz, 1),
+                             "CU1": (phase, 1), "CP": (phase, 1), "CU3": (u3, 3)}.items():
+    PARAM_2Q[_name] = ((lambda fn: lambda *p: _controlled(fn(*p)))(_fn), _count)
 
 
 def gate_matrix(name: str, params=(), dtype=None):

@@ -1,0 +1,5 @@
+import sys
+
+from qtnet.cli import main
+
+sys.exit(main())

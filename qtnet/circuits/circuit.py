@@ -1,0 +1,215 @@
+"""Gate-list circuits that run on either backend: ``Circuit(n).h(0).cnot(0, 1)...``.
+
+Qubit 0 is site 0 of the MPS, the most significant bit of a dense index. A circuit is a
+plain list of operations; gate parameters may be JAX tracers, so a function that builds a
+circuit from its arguments can be jitted and differentiated (see :func:`expectation`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qtnet.tn import dense as dense_backend
+from qtnet.tn import evolve
+from qtnet.tn.contract import expectation_local
+from qtnet.tn.gates import gate_arity, gate_matrix
+from qtnet.tn.mpo import pauli_terms
+from qtnet.tn.mps import default_dtype, product_state
+from qtnet.tn.program import GateProgram, compile_program
+
+BACKENDS = ("mps", "dense", "auto")
+AUTO_DENSE_MAX_QUBITS = 20
+MAX_EXACT_BOND = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    name: str
+    qubits: tuple[int, ...]
+    params: tuple[Any, ...] = ()
+    matrix: Any = None          # set for custom unitaries
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulationResult:
+    value: float
+    fidelity_estimate: float
+    max_bond_used: int | None
+    bond_cap: int
+    backend: str
+    n_qubits: int
+    n_gates: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class Circuit:
+    """An ordered list of gates on ``n_qubits`` qubits."""
+
+    def __init__(self, n_qubits: int):
+        if int(n_qubits) < 1:
+            raise ValueError(f"a circuit needs at least one qubit, got {n_qubits}")
+        self.n_qubits = int(n_qubits)
+        self.ops: list[Operation] = []
+
+    def __repr__(self) -> str:
+        return f"Circuit(n_qubits={self.n_qubits}, n_gates={len(self.ops)})"
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def _check_qubits(self, qubits, what):
+        for q in qubits:
+            if not (isinstance(q, (int, np.integer)) and 0 <= q < self.n_qubits):
+                raise ValueError(f"{what}: qubit {q!r} out of range 0..{self.n_qubits - 1}")
+        if len(set(qubits)) != len(qubits):
+            raise ValueError(f"{what}: qubits must be distinct, got {tuple(qubits)}")
+
+    def apply(self, name: str, *qubits: int, params=()) -> "Circuit":
+        """Append the named gate (see :func:`qtnet.tn.gates.known_gates`)."""
+        arity = gate_arity(name)
+        if len(qubits) != arity:
+            raise ValueError(f"gate {name} acts on {arity} qubit(s), got {len(qubits)}")
+        self._check_qubits(qubits, f"gate {name}")
+        gate_matrix(name, tuple(params))  # validates the parameter count now
+        self.ops.append(Operation(name.upper(), tuple(int(q) for q in qubits), tuple(params)))
+        return self
+
+    def unitary(self, matrix, *qubits: int, name: str = "UNITARY") -> "Circuit":
+        """Append an arbitrary one- or two-qubit unitary matrix."""
+        matrix = jnp.asarray(matrix)
+        if len(qubits) not in (1, 2) or matrix.shape != (2 ** len(qubits),) * 2:
+            raise ValueError(f"unitary on qubits {qubits}: matrix shape {matrix.shape} does not "
+                             f"fit; one or two qubits are supported")
+        self._check_qubits(qubits, name)
+        self.ops.append(Operation(name, tuple(int(q) for q in qubits), (), matrix))
+        return self
+
+    # Named-gate shorthands.
+    def h(self, q): return self.apply("H", q)
+    def x(self, q): return self.apply("X", q)
+    def y(self, q): return self.apply("Y", q)
+    def z(self, q): return self.apply("Z", q)
+    def s(self, q): return self.apply("S", q)
+    def t(self, q): return self.apply("T", q)
+    def rx(self, q, theta): return self.apply("RX", q, params=(theta,))
+    def ry(self, q, theta): return self.apply("RY", q, params=(theta,))
+    def rz(self, q, theta): return self.apply("RZ", q, params=(theta,))
+    def cnot(self, c, t): return self.apply("CNOT", c, t)
+    def cz(self, a, b): return self.apply("CZ", a, b)
+    def swap(self, a, b): return self.apply("SWAP", a, b)
+    def su4(self, a, b, params): return self.apply("SU4", a, b, params=(params,))
+
+    def matrices(self, dtype=None):
+        """``[(matrix, qubits), ...]`` for every operation."""
+        dtype = dtype or default_dtype()
+        out = []
+        for op in self.ops:
+            if op.matrix is not None:
+                m = jnp.asarray(op.matrix, dtype)
+            elif op.name == "SU4":
+                m = gate_matrix("SU4", op.params[0], dtype)
+            else:
+                m = gate_matrix(op.name, op.params, dtype)
+            out.append((m, op.qubits))
+        return out
+
+    def program(self, dtype=None) -> GateProgram:
+        dtype = dtype or default_dtype()
+        return compile_program(self.matrices(dtype), self.n_qubits, dtype=dtype)
+
+    def expectation(self, observable, backend: str = "mps", max_bond: int | None = None,
+                    cutoff: float = 0.0) -> float:
+        """``<0|C^dagger O C|0>`` for a Pauli string or a list of ``(coefficient, string)``."""
+        return float(expectation(self, observable, backend=backend, max_bond=max_bond,
+                                 cutoff=cutoff))
+
+    def simulate(self, observable, backend: str = "mps", max_bond: int | None = None,
+                 cutoff: float = 0.0) -> SimulationResult:
+        """Expectation plus what the run cost: fidelity estimate, bond used, wall time."""
+        start = time.perf_counter()
+        state, backend_used = run(self, backend=backend, max_bond=max_bond, cutoff=cutoff)
+        value = _expect_state(state, observable, backend_used)
+        value = float(jax.block_until_ready(value))
+        seconds = time.perf_counter() - start
+        cap = state.bond_cap if backend_used == "mps" else 0
+        return SimulationResult(value, float(state.fidelity_estimate), state.max_bond_used(),
+                                cap, backend_used, self.n_qubits, len(self.ops), seconds)
+
+
+def resolve_backend(backend: str, n_qubits: int) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "dense" if n_qubits <= AUTO_DENSE_MAX_QUBITS else "mps"
+    return backend
+
+
+def bond_cap_for(program: GateProgram, max_bond: int | None) -> int:
+    """Array bond cap: ``max_bond``, but never more than the circuit can create."""
+    exact = program.exact_bond
+    if max_bond is None:
+        if exact > MAX_EXACT_BOND:
+            raise ValueError(f"an exact MPS of this circuit may need bond {exact} "
+                             f"(> {MAX_EXACT_BOND}); pass max_bond to truncate")
+        return max(exact, 1)
+    if int(max_bond) < 1:
+        raise ValueError(f"max_bond must be a positive integer, got {max_bond}")
+    return max(1, min(int(max_bond), exact))
+
+
+def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
+        cutoff: float = 0.0, dtype=None):
+    """Simulate from |0...0>; returns ``(state, backend used)``."""
+    backend = resolve_backend(backend, circuit.n_qubits)
+    if cutoff < 0:
+        raise ValueError(f"cutoff must be >= 0, got {cutoff}")
+    dtype = dtype or default_dtype()
+    prog = circuit.program(dtype)
+    arrays = (jnp.asarray(prog.sites), prog.gates, prog.final)
+    zero = np.tile([1.0, 0.0], (circuit.n_qubits, 1))
+    if backend == "dense":
+        state = _run_dense(dense_backend.product_state(zero, dtype=dtype), arrays)
+        return state, backend
+    chi = bond_cap_for(prog, max_bond)
+    state = _run_mps(product_state(zero, max_bond=chi, dtype=dtype), arrays, cutoff=cutoff)
+    return state, backend
+
+
+@functools.partial(jax.jit, static_argnames=("cutoff",))
+def _run_mps(state, prog_arrays, cutoff):
+    sites, gates, final = prog_arrays
+    state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff)
+    return evolve.apply_single_site_layer(state, final)
+
+
+@jax.jit
+def _run_dense(state, prog_arrays):
+    sites, gates, final = prog_arrays
+    state = dense_backend.apply_two_site_sequence(state, sites, gates)
+    return dense_backend.apply_single_site_layer(state, final)
+
+
+def _expect_state(state, observable, backend):
+    coeffs, ops = pauli_terms(observable, state.n_sites)
+    if backend == "dense":
+        values = dense_backend.expectation_local(state, ops)
+    else:
+        values = expectation_local(state, ops)
+    return jnp.real(jnp.sum(jnp.asarray(coeffs).astype(values.dtype) * values))
+
+
+def expectation(circuit: Circuit, observable, backend: str = "mps", max_bond: int | None = None,
+                cutoff: float = 0.0):
+    """Differentiable expectation value (a JAX scalar); gate parameters may be traced."""
+    state, backend = run(circuit, backend=backend, max_bond=max_bond, cutoff=cutoff)
+    return _expect_state(state, observable, backend)

@@ -1,0 +1,296 @@
+"""OpenQASM 2.0 import: the qelib1 gate set and user ``gate`` definitions into a Circuit.
+
+Supported: ``qreg``/``creg`` (several registers are laid out in declaration order),
+``include "qelib1.inc"``, every qelib1 gate on one or two qubits, ``ccx`` and ``cswap`` (by
+their qelib1 decompositions), ``gate`` definitions (expanded), register broadcasting,
+``barrier`` (ignored) and final ``measure`` (ignored: expectations are computed exactly).
+Refused with a ValueError naming the line: ``opaque``, ``reset``, ``if``, a gate after a
+measurement of its qubit, gates on more than two qubits other than ccx/cswap.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+
+from qtnet.circuits.circuit import Circuit
+
+_BUILTIN_1Q = {
+    "id": ("I", 0), "u0": ("I", 1), "x": ("X", 0), "y": ("Y", 0), "z": ("Z", 0),
+    "h": ("H", 0), "s": ("S", 0), "sdg": ("SDG", 0), "t": ("T", 0), "tdg": ("TDG", 0),
+    "sx": ("SX", 0), "sxdg": ("SXDG", 0), "rx": ("RX", 1), "ry": ("RY", 1), "rz": ("RZ", 1),
+    "u1": ("U1", 1), "p": ("P", 1), "u3": ("U3", 3), "u": ("U3", 3), "U": ("U3", 3),
+}
+_BUILTIN_2Q = {
+    "cx": ("CNOT", 0), "CX": ("CNOT", 0), "cz": ("CZ", 0), "cy": ("CY", 0),
+    "swap": ("SWAP", 0), "rzz": ("RZZ", 1), "rxx": ("RXX", 1),
+}
+# Controlled versions of one-qubit gates: name -> (target gate, parameter count).
+_CONTROLLED = {
+    "ch": ("H", 0), "crx": ("RX", 1), "cry": ("RY", 1), "crz": ("RZ", 1), "cu1": ("U1", 1),
+    "cp": ("P", 1), "cu3": ("U3", 3), "csx": ("SX", 0),
+}
+# Three-qubit gates by their qelib1 definitions.
+_DECOMPOSED = {
+    "ccx": (("a", "b", "c"), """h c; cx b,c; tdg c; cx a,c; t c; cx b,c; tdg c; cx a,c;
+            t b; t c; h c; cx a,b; t a; tdg b; cx a,b;"""),
+    "cswap": (("a", "b", "c"), "cx c,b; ccx a,b,c; cx c,b;"),
+}
+
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.Pow: operator.pow}
+_FUNCS = {"sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp,
+          "ln": math.log, "sqrt": math.sqrt, "asin": math.asin, "acos": math.acos,
+          "atan": math.atan}
+
+
+class QasmError(ValueError):
+    """A malformed or unsupported OpenQASM 2.0 program."""
+
+
+def evaluate_expression(text: str, env: dict[str, float] | None = None) -> float:
+    """Evaluate a QASM parameter expression (numbers, pi, + - * / ^, sin cos ... ln sqrt)."""
+    env = {"pi": math.pi, **(env or {})}
+    try:
+        tree = ast.parse(text.replace("^", "**"), mode="eval")
+    except SyntaxError:
+        raise QasmError(f"cannot parse parameter expression {text!r}") from None
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in env:
+                raise QasmError(f"unknown name {node.id!r} in expression {text!r}")
+            return env[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = ev(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in _FUNCS and len(node.args) == 1):
+            return _FUNCS[node.func.id](ev(node.args[0]))
+        raise QasmError(f"unsupported construct in expression {text!r}")
+
+    return ev(tree)
+
+
+def _split_args(text: str) -> list[str]:
+    """Split on commas at parenthesis depth 0."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
+_STATEMENT = re.compile(r"^([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*(.*)$", re.S)
+_OPERAND = re.compile(r"^([A-Za-z_]\w*)\s*(?:\[\s*(\d+)\s*\])?$")
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.registers: dict[str, tuple[int, int]] = {}   # name -> (offset, size)
+        self.cregs: set[str] = set()
+        self.user_gates: dict[str, tuple[list[str], list[str], str]] = {}
+        self.ops: list[tuple[str, tuple[float, ...], tuple[int, ...], int]] = []
+        self.measured: set[int] = set()
+        self.n_qubits = 0
+
+    def statements(self):
+        """Yield ``(line number, statement)``; ``gate`` bodies come as one statement."""
+        body = re.sub(r"//[^\n]*", "", self.text)
+        pos, line = 0, 1
+        while pos < len(body):
+            m = re.match(r"\s*", body[pos:])
+            line += m.group(0).count("\n")
+            pos += m.end()
+            if pos >= len(body):
+                break
+            semi, brace = body.find(";", pos), body.find("{", pos)
+            if brace != -1 and (semi == -1 or brace < semi):
+                close = body.find("}", brace)
+                if close == -1:
+                    raise QasmError(f"line {line}: gate definition has no closing '}}'")
+                stmt, end = body[pos:close + 1], close + 1
+            elif semi == -1:
+                raise QasmError(f"line {line}: statement {body[pos:].strip()[:40]!r} "
+                                "has no terminating ';'")
+            else:
+                stmt, end = body[pos:semi], semi + 1
+            yield line, stmt.strip()
+            line += body[pos:end].count("\n")
+            pos = end
+
+    def parse(self) -> Circuit:
+        stmts = list(self.statements())
+        if not stmts or not re.match(r"^OPENQASM\s+2(\.0)?$", stmts[0][1]):
+            raise QasmError("line 1: a program must start with 'OPENQASM 2.0;'")
+        for line, stmt in stmts[1:]:
+            self.statement(line, stmt)
+        if self.n_qubits == 0:
+            raise QasmError("the program declares no qreg")
+        circuit = Circuit(self.n_qubits)
+        for name, params, qubits, line in self.ops:
+            try:
+                circuit.apply(name, *qubits, params=params)
+            except ValueError as err:
+                raise QasmError(f"line {line}: {err}") from None
+        return circuit
+
+    def statement(self, line: int, stmt: str) -> None:
+        word = stmt.split(None, 1)[0] if stmt else ""
+        if word == "include":
+            if not re.match(r'^include\s+"qelib1\.inc"$', stmt):
+                raise QasmError(f"line {line}: only 'include \"qelib1.inc\";' is supported")
+        elif word in ("qreg", "creg"):
+            m = re.match(r"^[qc]reg\s+([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]$", stmt)
+            if not m:
+                raise QasmError(f"line {line}: malformed register declaration {stmt!r}")
+            name, size = m.group(1), int(m.group(2))
+            if name in self.registers or name in self.cregs:
+                raise QasmError(f"line {line}: register {name!r} declared twice")
+            if word == "qreg":
+                if size < 1:
+                    raise QasmError(f"line {line}: qreg {name} must have at least one qubit")
+                self.registers[name] = (self.n_qubits, size)
+                self.n_qubits += size
+            else:
+                self.cregs.add(name)
+        elif word == "gate":
+            self.define_gate(line, stmt)
+        elif word == "barrier":
+            return
+        elif word == "measure":
+            m = re.match(r"^measure\s+(.+?)\s*->\s*(.+)$", stmt)
+            if not m:
+                raise QasmError(f"line {line}: malformed measure {stmt!r}")
+            for group in self.operands(line, [m.group(1)]):
+                self.measured.update(group)
+        elif word in ("opaque", "reset", "if"):
+            raise QasmError(f"line {line}: '{word}' is not supported by qtnet's QASM import")
+        else:
+            self.gate_call(line, stmt, {}, None)
+
+    def define_gate(self, line: int, stmt: str) -> None:
+        m = re.match(r"^gate\s+([A-Za-z_]\w*)\s*(?:\(([^)]*)\))?\s*([^{]*)\{(.*)\}$", stmt, re.S)
+        if not m:
+            raise QasmError(f"line {line}: malformed gate definition")
+        name = m.group(1)
+        params = [p.strip() for p in (m.group(2) or "").split(",") if p.strip()]
+        args = [a.strip() for a in m.group(3).split(",") if a.strip()]
+        if not args:
+            raise QasmError(f"line {line}: gate {name!r} has no qubit arguments")
+        self.user_gates[name] = (params, args, m.group(4))
+
+    def operands(self, line: int, texts: list[str]) -> list[list[int]]:
+        groups = []
+        for t in texts:
+            m = _OPERAND.match(t.strip())
+            if not m or m.group(1) not in self.registers:
+                raise QasmError(f"line {line}: unknown qubit operand {t.strip()!r}")
+            offset, size = self.registers[m.group(1)]
+            if m.group(2) is None:
+                groups.append([offset + k for k in range(size)])
+            else:
+                k = int(m.group(2))
+                if k >= size:
+                    raise QasmError(f"line {line}: {t.strip()} is out of range "
+                                    f"(register {m.group(1)} has {size} qubits)")
+                groups.append([offset + k])
+        return groups
+
+    def gate_call(self, line: int, stmt: str, env: dict, local_qubits: dict | None) -> None:
+        m = _STATEMENT.match(stmt)
+        if not m:
+            raise QasmError(f"line {line}: cannot parse statement {stmt!r}")
+        name, ptext, atext = m.group(1), m.group(2), m.group(3)
+        params = tuple(evaluate_expression(p, env) for p in _split_args(ptext or ""))
+        arg_texts = _split_args(atext)
+        if not arg_texts:
+            raise QasmError(f"line {line}: gate {name!r} is given no qubits")
+        if local_qubits is None:
+            groups = self.operands(line, arg_texts)
+        else:
+            try:
+                groups = [[local_qubits[a]] for a in arg_texts]
+            except KeyError as err:
+                raise QasmError(f"line {line}: unknown qubit {err.args[0]!r} in gate body") from None
+        width = max(len(g) for g in groups)
+        if any(len(g) not in (1, width) for g in groups):
+            raise QasmError(f"line {line}: registers of different sizes in {stmt!r}")
+        for k in range(width):
+            qubits = tuple(g[0] if len(g) == 1 else g[k] for g in groups)
+            self.emit(line, name, params, qubits)
+
+    def emit(self, line: int, name: str, params: tuple, qubits: tuple[int, ...]) -> None:
+        if len(set(qubits)) != len(qubits):
+            raise QasmError(f"line {line}: gate {name} repeats a qubit {qubits}")
+        if self.measured.intersection(qubits):
+            raise QasmError(f"line {line}: gate {name} acts on a measured qubit; "
+                            "mid-circuit measurement is not supported")
+        if name in self.user_gates or name in _DECOMPOSED:
+            if name in self.user_gates:
+                pnames, anames, body = self.user_gates[name]
+            else:
+                (anames, body), pnames = _DECOMPOSED[name], []
+            self._check_counts(line, name, len(pnames), params, len(anames), qubits)
+            env = dict(zip(pnames, params))
+            local = dict(zip(anames, qubits))
+            for stmt in (s.strip() for s in body.split(";")):
+                if stmt and not stmt.startswith("barrier"):
+                    self.gate_call(line, stmt, env, local)
+            return
+        if name in _BUILTIN_1Q:
+            gate, count = _BUILTIN_1Q[name]
+            self._check_counts(line, name, count, params, 1, qubits)
+            self.ops.append((gate, () if name == "u0" else params, qubits, line))
+        elif name in _BUILTIN_2Q:
+            gate, count = _BUILTIN_2Q[name]
+            self._check_counts(line, name, count, params, 2, qubits)
+            self.ops.append((gate, params, qubits, line))
+        elif name in _CONTROLLED:
+            gate, count = _CONTROLLED[name]
+            self._check_counts(line, name, count, params, 2, qubits)
+            self.ops.append(("C" + gate, params, qubits, line))
+        elif name == "u2":
+            self._check_counts(line, name, 2, params, 1, qubits)
+            self.ops.append(("U3", (math.pi / 2, *params), qubits, line))
+        else:
+            raise QasmError(f"line {line}: unsupported or undefined gate {name!r}")
+
+    @staticmethod
+    def _check_counts(line, name, n_params, params, n_qubits, qubits):
+        if len(params) != n_params:
+            raise QasmError(f"line {line}: gate {name} takes {n_params} parameter(s), "
+                            f"got {len(params)}")
+        if len(qubits) != n_qubits:
+            raise QasmError(f"line {line}: gate {name} acts on {n_qubits} qubit(s), "
+                            f"got {len(qubits)}")
+
+
+def from_qasm(text: str) -> Circuit:
+    """Parse an OpenQASM 2.0 program into a :class:`Circuit` (raises :class:`QasmError`)."""
+    if not isinstance(text, str):
+        raise QasmError(f"from_qasm expects the program text, got {type(text).__name__}")
+    return _Parser(text).parse()
+
+
+def from_qasm_file(path) -> Circuit:
+    with open(path) as f:
+        return from_qasm(f.read())

@@ -1,0 +1,200 @@
+"""Dense statevector backend with the MPS backend's interface: exact, up to ~24 qubits.
+
+A :class:`DenseState` is a unit vector ``[d^n]`` (site 0 the most significant index) plus a
+``log_norm``, like :class:`qtnet.tn.MPS`; functions here mirror their MPS namesakes so that
+circuits and tests can swap backends. ``max_bond`` and ``cutoff`` are accepted and ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qtnet.tn import _checks
+from qtnet.tn.mpo import MPO, mpo_to_dense, pauli_terms
+from qtnet.tn.mps import default_dtype, real_dtype
+
+MAX_DENSE_SITES = 26
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class DenseState:
+    amplitudes: jax.Array        # [d^n], unit norm
+    log_norm: jax.Array
+    n_sites: int = dataclasses.field(metadata=dict(static=True))
+    phys_dim: int = dataclasses.field(default=2, metadata=dict(static=True))
+
+    @property
+    def dtype(self):
+        return self.amplitudes.dtype
+
+    @property
+    def log_fidelity(self):
+        return jnp.zeros((), real_dtype(self.dtype))
+
+    @property
+    def fidelity_estimate(self):
+        return jnp.ones((), real_dtype(self.dtype))
+
+    def max_bond_used(self) -> int | None:
+        """Largest Schmidt rank over the cuts, for n <= 16 sites (None above: too costly)."""
+        d, n = self.phys_dim, self.n_sites
+        if n > 16:
+            return None
+        psi = np.asarray(self.amplitudes)
+        tol = 10 * np.finfo(psi.dtype).eps
+        ranks = [int(np.sum(s > tol * s[0])) for s in
+                 (np.linalg.svd(psi.reshape(d**b, -1), compute_uv=False) for b in range(1, n))]
+        return int(max(ranks, default=1))
+
+    def to_dense(self):
+        return to_dense(self)
+
+    def tensor(self):
+        return self.amplitudes.reshape((self.phys_dim,) * self.n_sites)
+
+
+def _check_size(n, d=2):
+    if n > MAX_DENSE_SITES:
+        raise ValueError(f"the dense backend holds at most {MAX_DENSE_SITES} sites "
+                         f"({d}^{n} amplitudes requested); use backend='mps'")
+
+
+def from_vector(psi, *, n_sites: int | None = None, phys_dim: int = 2, dtype=None) -> DenseState:
+    dtype = dtype or default_dtype()
+    psi = jnp.asarray(psi).astype(dtype).reshape(-1)
+    n = _checks.sites_for_length(psi.shape[0], phys_dim, n_sites)
+    _check_size(n, phys_dim)
+    _checks.require_finite(psi, "dense state input")
+    nrm = jnp.linalg.norm(psi)
+    _checks.require_nonzero(nrm, "dense state input")
+    return DenseState(psi / nrm, jnp.log(nrm).astype(real_dtype(dtype)), n, phys_dim)
+
+
+def product_state(vectors, *, dtype=None, **_) -> DenseState:
+    from qtnet.tn.mps import _vectors_from_label
+
+    if isinstance(vectors, str):
+        vectors = _vectors_from_label(vectors)
+    dtype = dtype or default_dtype()
+    vectors = jnp.asarray(vectors, dtype)
+    n, d = vectors.shape
+    _check_size(n, d)
+    psi = vectors[0]
+    for v in vectors[1:]:
+        psi = jnp.kron(psi, v)
+    return from_vector(psi, phys_dim=d, dtype=dtype)
+
+
+def to_dense(state: DenseState) -> jax.Array:
+    return state.amplitudes * jnp.exp(state.log_norm).astype(state.dtype)
+
+
+def _apply(state: DenseState, gate, sites) -> DenseState:
+    d, n, k = state.phys_dim, state.n_sites, len(sites)
+    g = jnp.asarray(gate).astype(state.dtype).reshape((d,) * (2 * k))
+    t = jnp.tensordot(g, state.tensor(), axes=(list(range(k, 2 * k)), list(sites)))
+    t = jnp.moveaxis(t, list(range(k)), list(sites))
+    return dataclasses.replace(state, amplitudes=t.reshape(-1))
+
+
+def apply_gate(state: DenseState, gate, sites, **_) -> DenseState:
+    sites = tuple(int(s) for s in np.atleast_1d(sites))
+    for s in sites:
+        if not 0 <= s < state.n_sites:
+            raise ValueError(f"site {s} out of range for a state of {state.n_sites} sites")
+    if len(set(sites)) != len(sites):
+        raise ValueError(f"gate sites must be distinct, got {sites}")
+    d = state.phys_dim
+    if tuple(jnp.shape(gate)) != (d ** len(sites),) * 2:
+        raise ValueError(f"gate on sites {sites}: expected shape {(d ** len(sites),) * 2}, "
+                         f"got {tuple(jnp.shape(gate))}")
+    return _apply(state, gate, sites)
+
+
+def apply_single_site_layer(state: DenseState, gates) -> DenseState:
+    for q in range(state.n_sites):
+        state = _apply(state, gates[q], (q,))
+    return state
+
+
+def apply_pair_layer(state: DenseState, gates, offset: int, **_) -> DenseState:
+    for k in range((state.n_sites - offset) // 2):
+        state = _apply(state, gates[k], (offset + 2 * k, offset + 2 * k + 1))
+    return state
+
+
+def apply_brick_layers(state: DenseState, single, even, odd, **_) -> DenseState:
+    def period(s, layer):
+        one, e, o = layer
+        s = apply_single_site_layer(s, one)
+        s = apply_pair_layer(s, e, 0)
+        return apply_pair_layer(s, o, 1), None
+
+    state, _ = jax.lax.scan(period, state, (single, even, odd))
+    return state
+
+
+def apply_two_site_sequence(state: DenseState, sites, gates, **_) -> DenseState:
+    """Scan over gates on ``(sites[k], sites[k] + 1)``; one switch branch per position."""
+    gates = jnp.asarray(gates)
+    if gates.shape[0] == 0:
+        return state
+    branches = [lambda s, g, i=i: _apply(s, g, (i, i + 1)) for i in range(state.n_sites - 1)]
+
+    def step(s, op):
+        i, g = op
+        return jax.lax.switch(i, branches, s, g), None
+
+    state, _ = jax.lax.scan(step, state, (jnp.asarray(sites, jnp.int32), gates))
+    return state
+
+
+def overlap(bra: DenseState, ket: DenseState) -> jax.Array:
+    return jnp.vdot(bra.amplitudes, ket.amplitudes) * jnp.exp(bra.log_norm + ket.log_norm)
+
+
+def norm(state: DenseState) -> jax.Array:
+    return jnp.linalg.norm(state.amplitudes) * jnp.exp(state.log_norm)
+
+
+def expectation_local(state: DenseState, local_ops) -> jax.Array:
+    local_ops = jnp.asarray(local_ops).astype(state.dtype)
+    psi = state.tensor()
+    n = state.n_sites
+
+    def one(ops):
+        t = psi
+        for q in range(n):
+            t = jnp.moveaxis(jnp.tensordot(ops[q], t, axes=([1], [q])), 0, q)
+        return jnp.vdot(psi.reshape(-1), t.reshape(-1))
+
+    batch = local_ops.shape[:-3]
+    values = jax.vmap(one)(local_ops.reshape((-1,) + local_ops.shape[-3:])).reshape(batch)
+    return values / jnp.vdot(state.amplitudes, state.amplitudes)
+
+
+def expectation_pauli(state: DenseState, observable) -> jax.Array:
+    """Apply each Pauli term to the vector directly: O(K n 2^n), no 2^n x 2^n matrix."""
+    coeffs, ops = pauli_terms(observable, state.n_sites)
+    values = expectation_local(state, ops)
+    return jnp.real(jnp.sum(jnp.asarray(coeffs).astype(values.dtype) * values))
+
+
+def expectation_mpo(state: DenseState, mpo: MPO) -> jax.Array:
+    m = mpo_to_dense(mpo).astype(state.dtype)
+    psi = state.amplitudes
+    return jnp.vdot(psi, m @ psi) / jnp.vdot(psi, psi)
+
+
+def sample(key, state: DenseState, n_samples: int) -> jax.Array:
+    """Exact sampling of ``[n_samples, n]`` symbol strings from |psi|^2."""
+    probs = jnp.abs(state.amplitudes) ** 2
+    idx = jax.random.choice(key, probs.shape[0], (n_samples,), p=probs / jnp.sum(probs))
+    d, n = state.phys_dim, state.n_sites
+    powers = d ** jnp.arange(n - 1, -1, -1)
+    return (idx[:, None] // powers[None, :]) % d
