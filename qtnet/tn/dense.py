@@ -128,14 +128,22 @@ def apply_pair_layer(state: DenseState, gates, offset: int, **_) -> DenseState:
     return state
 
 
-def apply_brick_layers(state: DenseState, single, even, odd, **_) -> DenseState:
-    def period(s, layer):
-        one, e, o = layer
-        s = apply_single_site_layer(s, one)
-        s = apply_pair_layer(s, e, 0)
-        return apply_pair_layer(s, o, 1), None
+def apply_brickwork(state: DenseState, single, pairs, **_) -> DenseState:
+    """Dense twin of :func:`qtnet.tn.evolve.apply_brickwork`."""
+    single, pairs = jnp.asarray(single), jnp.asarray(pairs)
+    depth, m_odd = single.shape[0], (state.n_sites - 1) // 2
 
-    state, _ = jax.lax.scan(period, state, (single, even, odd))
+    def period(s, xs):
+        s0, p0, s1, p1 = xs
+        s = apply_pair_layer(apply_single_site_layer(s, s0), p0, 0)
+        return apply_pair_layer(apply_single_site_layer(s, s1), p1[:m_odd], 1), None
+
+    half = depth // 2
+    if half:
+        xs = (single[0:2 * half:2], pairs[0:2 * half:2], single[1:2 * half:2], pairs[1:2 * half:2])
+        state, _ = jax.lax.scan(period, state, xs)
+    if depth % 2:
+        state = apply_pair_layer(apply_single_site_layer(state, single[-1]), pairs[-1], 0)
     return state
 
 

@@ -96,23 +96,36 @@ def apply_pair_layer(mps: MPS, gates, offset: int, *, max_bond: int | None = Non
                                log_fidelity=mps.log_fidelity + jnp.sum(jnp.log(frac)))
 
 
-def apply_brick_layers(mps: MPS, single, even, odd, *, max_bond: int | None = None,
-                       cutoff: float = 0.0) -> MPS:
-    """Scan over brickwork periods: single-site gates, then even pairs, then odd pairs.
+def apply_brickwork(mps: MPS, single, pairs, *, max_bond: int | None = None,
+                    cutoff: float = 0.0) -> MPS:
+    """A brickwork circuit: layer l is ``single[l]`` on every site, then ``pairs[l]`` on the
+    pairs starting at site ``l mod 2``. One ``lax.scan`` over pairs of layers.
 
     Args:
-      single: ``[L, n, d, d]`` single-site gates of each period.
-      even: ``[L, n // 2, d*d, d*d]`` gates on pairs (0,1), (2,3), ...
-      odd: ``[L, (n - 1) // 2, d*d, d*d]`` gates on pairs (1,2), (3,4), ...
+      single: ``[D, n, d, d]`` single-site gates (the identity where a site has none).
+      pairs: ``[D, n // 2, d*d, d*d]``; odd layers use only the first ``(n - 1) // 2``.
     """
-    def period(state, layer):
-        s, e, o = layer
-        state = apply_single_site_layer(state, s)
-        state = apply_pair_layer(state, e, 0, max_bond=max_bond, cutoff=cutoff)
-        state = apply_pair_layer(state, o, 1, max_bond=max_bond, cutoff=cutoff)
-        return state, None
+    single, pairs = jnp.asarray(single), jnp.asarray(pairs)
+    depth, n = single.shape[0], mps.n_sites
+    if pairs.shape[0] != depth:
+        raise ValueError(f"brickwork: {depth} single-site layers but {pairs.shape[0]} pair layers")
+    m_odd = (n - 1) // 2
 
-    mps, _ = jax.lax.scan(period, mps, (single, even, odd))
+    def layer(state, one, two, offset):
+        state = apply_single_site_layer(state, one)
+        two = two if offset == 0 else two[:m_odd]
+        return apply_pair_layer(state, two, offset, max_bond=max_bond, cutoff=cutoff)
+
+    def period(state, xs):
+        s0, p0, s1, p1 = xs
+        return layer(layer(state, s0, p0, 0), s1, p1, 1), None
+
+    half = depth // 2
+    if half:
+        xs = (single[0:2 * half:2], pairs[0:2 * half:2], single[1:2 * half:2], pairs[1:2 * half:2])
+        mps, _ = jax.lax.scan(period, mps, xs)
+    if depth % 2:
+        mps = layer(mps, single[-1], pairs[-1], 0)
     return mps
 
 

@@ -45,30 +45,37 @@ FIXED_2Q = {
 FIXED_2Q["CX"] = FIXED_2Q["CNOT"]
 
 
+def _mat2(a, b, c, d):
+    """[[a, b], [c, d]] with the matrix axes last, so angles may be arrays."""
+    a, b, c, d = jnp.broadcast_arrays(a, b, c, d)
+    return jnp.stack([jnp.stack([a, b], -1), jnp.stack([c, d], -1)], -2)
+
+
 def rx(theta):
     c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
-    return jnp.array([[c, -1j * s], [-1j * s, c]])
+    return _mat2(c + 0j, -1j * s, -1j * s, c + 0j)
 
 
 def ry(theta):
+    """Real-valued, so real circuits can run in real arithmetic."""
     c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
-    return jnp.array([[c, -s], [s, c]])
+    return _mat2(c, -s, s, c)
 
 
 def rz(theta):
-    e = jnp.exp(-0.5j * theta)
-    return jnp.array([[e, 0], [0, jnp.conj(e)]])
+    e = jnp.exp(-0.5j * jnp.asarray(theta))
+    return _mat2(e, 0j, 0j, jnp.conj(e))
 
 
 def phase(lam):
-    return jnp.array([[1, 0], [0, jnp.exp(1j * lam)]])
+    lam = jnp.asarray(lam)
+    return _mat2(1 + 0j * lam, 0j * lam, 0j * lam, jnp.exp(1j * lam))
 
 
 def u3(theta, phi, lam):
     """OpenQASM's U(theta, phi, lambda)."""
-    c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
-    return jnp.array([[c, -jnp.exp(1j * lam) * s],
-                      [jnp.exp(1j * phi) * s, jnp.exp(1j * (phi + lam)) * c]])
+    c, s = jnp.cos(theta / 2) + 0j, jnp.sin(theta / 2) + 0j
+    return _mat2(c, -jnp.exp(1j * lam) * s, jnp.exp(1j * phi) * s, jnp.exp(1j * (phi + lam)) * c)
 
 
 def rzz(theta):

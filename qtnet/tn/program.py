@@ -98,3 +98,20 @@ def _bond_bound(sites, matrices, n: int, d: int) -> np.ndarray:
         if bound[b] < cap[b]:
             bound[b] = min(bound[b] * operator_schmidt_rank(g, d), cap[b])
     return np.asarray([int(x) for x in bound], np.int64)
+
+
+def brickwork_bond_bound(n_sites: int, pairs, d: int = 2) -> np.ndarray:
+    """Per-bond bound for :func:`qtnet.tn.apply_brickwork` from a product state.
+
+    ``pairs [D, n // 2, d*d, d*d]`` must be concrete; layer l's gates sit on bonds
+    ``l mod 2 + 2k + 1``. Use ``min(max_bond, bound.max())`` as the state's bond cap: a
+    smaller fixed shape is exact whenever the circuit cannot entangle more.
+    """
+    pairs = np.asarray(pairs)
+    sites, mats = [], []
+    for layer in range(pairs.shape[0]):
+        offset = layer % 2
+        for k in range((n_sites - offset) // 2):
+            sites.append(offset + 2 * k)
+            mats.append(pairs[layer, k])
+    return _bond_bound(np.asarray(sites, np.int64), mats, n_sites, d)

@@ -45,7 +45,8 @@ def svd(a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     Returns:
       ``(u [..., m, k], s [..., k], vh [..., k, n])`` with ``k = min(m, n)``, ``s`` descending.
     """
-    return jnp.linalg.svd(a, full_matrices=False)
+    u, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    return u, s, vh
 
 
 @svd.defjvp
@@ -54,7 +55,8 @@ def _svd_jvp(primals, tangents):
     u, s, vh = svd(a)
     v = _h(vh)
     real = s.dtype
-    smax2 = jnp.maximum(s[..., :1] ** 2, jnp.finfo(real).tiny)
+    # Floor keeps eps a normal number even for an all-zero matrix (float32 included).
+    smax2 = jnp.maximum(s[..., :1] ** 2, 1e-30)
     eps = _broadening(real) * smax2[..., None]            # [..., 1, 1]
 
     dp = _h(u) @ da @ v                                   # [..., k, k]

@@ -1,0 +1,161 @@
+"""Benchmark: value+grad of <Z_{n/2}> for an RY/CZ brickwork circuit on the MPS backend.
+
+Layer l: RY(theta) on every qubit, then CZ on pairs (i, i+1) for i = l mod 2, l mod 2 + 2, ...
+For each (n, D, chi) it reports first-call (compile) seconds, median step seconds and the
+peak resident memory of a fresh process running only that case, then prints a table and
+writes JSON.
+
+    python scripts/bench_circuit.py                       # the issue's grid
+    python scripts/bench_circuit.py --n 16 64 --chi 32 --dtype complex64 --budget 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def brickwork_loss(n: int, depth: int, chi: int, dtype, backend: str = "mps",
+                   full_cap: bool = False):
+    """``loss(theta [D, n]) -> <Z_{n/2}>`` for the brickwork circuit."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from qtnet.tn import dense, evolve
+    from qtnet.tn.contract import expectation_local
+    from qtnet.tn.gates import FIXED_2Q, ry
+    from qtnet.tn.mps import product_state
+    from qtnet.tn.program import brickwork_bond_bound
+
+    pairs = jnp.broadcast_to(jnp.asarray(FIXED_2Q["CZ"], dtype), (depth, n // 2, 4, 4))
+    z_ops = np.tile(np.eye(2), (n, 1, 1)).astype(complex)
+    z_ops[n // 2] = np.diag([1.0, -1.0])
+    z_ops = jnp.asarray(z_ops, dtype)
+    zero = np.tile([1.0, 0.0], (n, 1))
+
+    # The state's fixed bond cap: chi, or less when the circuit provably cannot need chi.
+    cap = chi if full_cap else min(chi, int(brickwork_bond_bound(n, pairs).max()))
+
+    def loss(theta):
+        single = ry(theta).astype(dtype)                     # [D, n, 2, 2]
+        if backend == "dense":
+            state = dense.product_state(zero, dtype=dtype)
+            state = dense.apply_brickwork(state, single, pairs)
+            return jnp.real(dense.expectation_local(state, z_ops))
+        state = product_state(zero, max_bond=cap, dtype=dtype)
+        state = evolve.apply_brickwork(state, single, pairs)
+        return jnp.real(expectation_local(state, z_ops))
+
+    return loss
+
+
+def run_case(n: int, depth: int, chi: int, dtype_name: str, backend: str, repeats: int,
+             full_cap: bool) -> dict:
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    if dtype_name in ("complex128", "float64"):
+        jax.config.update("jax_enable_x64", True)
+    dtype = jnp.dtype(dtype_name)
+    loss = brickwork_loss(n, depth, chi, dtype, backend, full_cap)
+    step = jax.jit(jax.value_and_grad(loss))
+    theta = jnp.asarray(np.random.default_rng(0).uniform(0, 2 * np.pi, (depth, n)),
+                        jnp.finfo(dtype).dtype)
+    t0 = time.perf_counter()
+    value, grad = jax.block_until_ready(step(theta))
+    compile_s = time.perf_counter() - t0
+    times = []
+    for k in range(repeats):
+        t0 = time.perf_counter()
+        jax.block_until_ready(step(theta + 1e-3 * (k + 1)))
+        times.append(time.perf_counter() - t0)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"n": n, "depth": depth, "chi": chi, "full_cap": full_cap, "dtype": dtype_name,
+            "backend": backend,
+            "compile_s": compile_s, "step_s": statistics.median(times), "peak_mb": peak_mb,
+            "value": float(value), "grad_finite": bool(np.all(np.isfinite(np.asarray(grad))))}
+
+
+def machine() -> dict:
+    import jax
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "jax": jax.__version__}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[16, 64, 256, 1024])
+    parser.add_argument("--depth", type=int, nargs="+", default=[8])
+    parser.add_argument("--chi", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--dtype", default="complex64",
+                        choices=["complex64", "complex128", "float32", "float64"])
+    parser.add_argument("--backend", default="mps", choices=["mps", "dense"])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--full-cap", action="store_true",
+                        help="pad every bond to chi even where the circuit cannot need it")
+    parser.add_argument("--budget", type=float, default=600.0,
+                        help="seconds allowed per case; a case over budget is reported as such")
+    parser.add_argument("--out", default="bench_results/bench_circuit.json")
+    parser.add_argument("--case", help=argparse.SUPPRESS)   # internal: run one case, print JSON
+    args = parser.parse_args(argv)
+
+    if args.case:
+        n, depth, chi = map(int, args.case.split(","))
+        print(json.dumps(run_case(n, depth, chi, args.dtype, args.backend, args.repeats,
+                                  args.full_cap)))
+        return 0
+
+    rows = []
+    header = f"{'n':>6} {'D':>3} {'chi':>4} {'compile s':>10} {'step s':>9} {'peak MB':>8}  value"
+    print(f"backend={args.backend} dtype={args.dtype}")
+    print(header)
+    for n in args.n:
+        for depth in args.depth:
+            for chi in args.chi:
+                cmd = [sys.executable, __file__, "--case", f"{n},{depth},{chi}",
+                       "--dtype", args.dtype, "--backend", args.backend,
+                       "--repeats", str(args.repeats)] + (["--full-cap"] if args.full_cap else [])
+                try:
+                    proc = subprocess.run(cmd, capture_output=True, text=True,
+                                          timeout=args.budget)
+                except subprocess.TimeoutExpired:
+                    rows.append({"n": n, "depth": depth, "chi": chi, "status": "over budget"})
+                    print(f"{n:>6} {depth:>3} {chi:>4}  over the {args.budget:.0f} s budget")
+                    continue
+                if proc.returncode != 0:
+                    lines = proc.stderr.strip().splitlines()
+                    tail = [x for x in lines if "Error" in x][-1:] or lines[-1:] or ["?"]
+                    rows.append({"n": n, "depth": depth, "chi": chi, "status": "failed",
+                                 "error": tail[0]})
+                    print(f"{n:>6} {depth:>3} {chi:>4}  failed: {tail[0]}")
+                    continue
+                row = json.loads(proc.stdout.strip().splitlines()[-1])
+                rows.append(row)
+                print(f"{n:>6} {depth:>3} {chi:>4} {row['compile_s']:>10.2f} "
+                      f"{row['step_s']:>9.4f} {row['peak_mb']:>8.0f}  {row['value']:+.6f}",
+                      flush=True)
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"machine": machine(), "dtype": args.dtype, "backend": args.backend,
+                   "results": rows}, f, indent=1)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

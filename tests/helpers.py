@@ -1,0 +1,34 @@
+"""Dense reference implementations used by the tests (numpy, float64)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import unitary_group
+
+PAULI = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
+         "Z": np.diag([1.0, -1.0])}
+
+
+def apply_dense(psi, gate, sites, n):
+    """Apply ``gate`` on ``sites`` of a dense n-qubit vector (site 0 most significant)."""
+    k = len(sites)
+    t = np.asarray(psi).reshape((2,) * n)
+    g = np.asarray(gate).reshape((2,) * (2 * k))
+    t = np.tensordot(g, t, axes=(list(range(k, 2 * k)), list(sites)))
+    return np.moveaxis(t, list(range(k)), list(sites)).reshape(-1)
+
+
+def pauli_matrix(label: dict[int, str], n: int):
+    m = np.eye(1)
+    for q in range(n):
+        m = np.kron(m, PAULI[label.get(q, "I")])
+    return m
+
+
+def random_unitary(dim, rng):
+    return unitary_group.rvs(dim, random_state=rng)
+
+
+def random_state(n, rng):
+    psi = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
+    return psi / np.linalg.norm(psi)
