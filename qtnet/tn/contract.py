@@ -42,6 +42,17 @@ def overlap(bra: MPS, ket: MPS) -> jax.Array:
     return value * jnp.exp(log_scale + bra.log_norm + ket.log_norm).astype(value.dtype)
 
 
+def log_overlap(bra: MPS, ket: MPS) -> jax.Array:
+    """Complex log of <bra|ket>: real part log|<bra|ket>|, imaginary part its phase.
+
+    Use it where the overlap itself would under- or overflow (e.g. 2^40-amplitude states).
+    """
+    _check_same_sites(bra, ket, "log_overlap")
+    value, log_scale = _transfer_scan(bra.tensors, ket.tensors)
+    return jnp.log(value.astype(jnp.result_type(value.dtype, jnp.complex64))) + (
+        log_scale + bra.log_norm + ket.log_norm)
+
+
 def network_norm_sq(mps: MPS) -> jax.Array:
     """<psi|psi> of the network alone (1 for a canonical state, up to truncation)."""
     value, log_scale = _transfer_scan(mps.tensors, mps.tensors)

@@ -135,8 +135,8 @@ def mpo_sum(terms, coefficients=None) -> MPO:
     # Open boundaries: every term enters from the left on row 0 and leaves on column 0.
     offs = np.cumsum([0] + caps[:-1])
     first = sum(out[0, o] for o in offs)
-    last = sum(out[-1, :, :, :, o] for o in offs)
     out = out.at[0].set(jnp.zeros_like(out[0]).at[0].set(first))
+    last = sum(out[-1, :, :, :, o] for o in offs)       # after the first site (n = 1)
     out = out.at[-1].set(jnp.zeros_like(out[-1]).at[:, :, :, 0].set(last))
     return MPO(out)
 

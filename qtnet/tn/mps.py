@@ -129,7 +129,7 @@ def computational_basis_state(bits, *, max_bond: int = 1, dtype=None) -> MPS:
     return product_state(np.eye(2)[bits], max_bond=max_bond, dtype=dtype)
 
 
-_LABELS = {"0": [1, 0], "1": [0, 1], "+": [1, 1], "-": [1, -1]}
+_LABELS = {"0": [1, 0], "1": [0, 1], "+": [2**-0.5, 2**-0.5], "-": [2**-0.5, -2**-0.5]}
 
 
 def _vectors_from_label(label: str) -> np.ndarray:
