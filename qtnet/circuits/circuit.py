@@ -154,14 +154,19 @@ def resolve_backend(backend: str, n_qubits: int) -> str:
     return backend
 
 
-def bond_cap_for(program: GateProgram, max_bond: int | None) -> int:
-    """Array bond cap: ``max_bond``, but never more than the circuit can create."""
+def bond_cap_for(program: GateProgram, max_bond: int | None, n_qubits: int) -> int:
+    """Array bond cap: ``max_bond``, but never more than the circuit can create.
+
+    Exact mode (``max_bond=None``) takes twice the structural bound: then every bond keeps
+    room for all directions it can grow into, and gradients are exact at rank-deficient
+    points too (e.g. all angles zero), see ``qtnet.tn.evolve``.
+    """
     exact = program.exact_bond
     if max_bond is None:
         if exact > MAX_EXACT_BOND:
             raise ValueError(f"an exact MPS of this circuit may need bond {exact} "
                              f"(> {MAX_EXACT_BOND}); pass max_bond to truncate")
-        return max(exact, 1)
+        return max(1, 2 * exact) if n_qubits > 1 else 1
     if int(max_bond) < 1:
         raise ValueError(f"max_bond must be a positive integer, got {max_bond}")
     return max(1, min(int(max_bond), exact))
@@ -175,26 +180,26 @@ def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
         raise ValueError(f"cutoff must be >= 0, got {cutoff}")
     dtype = dtype or default_dtype()
     prog = circuit.program(dtype)
-    arrays = (jnp.asarray(prog.sites), prog.gates, prog.final)
+    arrays = (jnp.asarray(prog.sites), prog.gates, prog.final, jnp.asarray(prog.gate_ranks))
     zero = np.tile([1.0, 0.0], (circuit.n_qubits, 1))
     if backend == "dense":
         state = _run_dense(dense_backend.product_state(zero, dtype=dtype), arrays)
         return state, backend
-    chi = bond_cap_for(prog, max_bond)
+    chi = bond_cap_for(prog, max_bond, circuit.n_qubits)
     state = _run_mps(product_state(zero, max_bond=chi, dtype=dtype), arrays, cutoff=cutoff)
     return state, backend
 
 
 @functools.partial(jax.jit, static_argnames=("cutoff",))
 def _run_mps(state, prog_arrays, cutoff):
-    sites, gates, final = prog_arrays
-    state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff)
+    sites, gates, final, ranks = prog_arrays
+    state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff, gate_ranks=ranks)
     return evolve.apply_single_site_layer(state, final)
 
 
 @jax.jit
 def _run_dense(state, prog_arrays):
-    sites, gates, final = prog_arrays
+    sites, gates, final, _ = prog_arrays
     state = dense_backend.apply_two_site_sequence(state, sites, gates)
     return dense_backend.apply_single_site_layer(state, final)
 

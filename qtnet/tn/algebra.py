@@ -28,7 +28,8 @@ def apply_mpo(mpo: MPO, mps: MPS, *, max_bond: int | None = None,
     w = mpo.bond_cap
     # [w, o, i, v] x [a, i, b] -> [(w a), o, (v b)]
     t = jnp.einsum("nwoiv,naib->nwaovb", mpo.tensors.astype(mps.dtype), mps.tensors)
-    raw = MPS(t.reshape(n, w * c, d, w * c), mps.schmidt, mps.log_norm, mps.log_fidelity)
+    raw = MPS(t.reshape(n, w * c, d, w * c), mps.schmidt, mps.log_norm, mps.log_fidelity,
+              mps.ranks)
     out, _ = canonicalize(raw, max_bond=max_bond or c, cutoff=cutoff)
     return out
 
@@ -51,7 +52,8 @@ def add(a: MPS, b: MPS, *, max_bond: int | None = None, cutoff: float = 0.0) -> 
     last = jnp.zeros((ca + cb, d, ca + cb), dtype)
     last = last.at[:, :, 0].set(t[-1, :, :, 0] + t[-1, :, :, ca])
     t = t.at[-1].set(last)
-    raw = MPS(t, jnp.zeros((n + 1, ca + cb), a.schmidt.dtype), ref, _merge_fidelity(a, b))
+    raw = MPS(t, jnp.zeros((n + 1, ca + cb), a.schmidt.dtype), ref, _merge_fidelity(a, b),
+              a.ranks)
     out, _ = canonicalize(raw, max_bond=max_bond or max(ca, cb), cutoff=cutoff)
     return out
 
@@ -64,7 +66,7 @@ def hadamard(a: MPS, b: MPS, *, max_bond: int | None = None, cutoff: float = 0.0
     # [a, p, c] x [a', p, c'] -> [(a a'), p, (c c')]
     t = jnp.einsum("napc,nbpd->nabpcd", a.tensors, b.tensors).reshape(n, ca * cb, d, ca * cb)
     raw = MPS(t, jnp.zeros((n + 1, ca * cb), a.schmidt.dtype), a.log_norm + b.log_norm,
-              _merge_fidelity(a, b))
+              _merge_fidelity(a, b), a.ranks)
     out, _ = canonicalize(raw, max_bond=max_bond or max(ca, cb), cutoff=cutoff)
     return out
 

@@ -17,7 +17,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from qtnet.tn.mps import MPS, boundary_schmidt, real_dtype
+from qtnet.tn.mps import MPS, boundary_schmidt, full_ranks, real_dtype
 from qtnet.tn.svd import svd, truncation_mask
 
 
@@ -104,7 +104,7 @@ def canonicalize(mps: MPS, *, max_bond: int | None = None,
     qs, rem, log_norm_l = _left_sweep(mps.tensors)
     tensors, schmidt, log_norm_r, log_fid, discarded = _right_sweep(qs, rem, chi, cutoff)
     out = MPS(tensors, schmidt, mps.log_norm + log_norm_l + log_norm_r,
-              mps.log_fidelity + log_fid)
+              mps.log_fidelity + log_fid, full_ranks(mps.n_sites, mps.phys_dim, chi))
     return out, discarded
 
 

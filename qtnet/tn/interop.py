@@ -69,7 +69,8 @@ def from_quimb(qmps, *, max_bond: int | None = None, cutoff: float = 0.0, dtype=
                         for a in arrays]).astype(dtype)
     n = len(arrays)
     rdt = real_dtype(dtype)
-    raw = MPS(stacked, np.zeros((n + 1, cap), rdt), np.zeros((), rdt), np.zeros((), rdt))
+    raw = MPS(stacked, np.zeros((n + 1, cap), rdt), np.zeros((), rdt), np.zeros((), rdt),
+              np.ones((n + 1,), np.int32))
     state, _ = canonicalize(raw, max_bond=max_bond or cap, cutoff=cutoff)
     return state
 

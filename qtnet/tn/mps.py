@@ -6,6 +6,8 @@ Layout of one state of ``n`` sites, physical dimension ``d``, bond cap ``chi``::
     schmidt  [n + 1, chi]       singular values on each bond; schmidt[b] sits left of site b
     log_norm []                 the state is exp(log_norm) * (network of B's)
     log_fidelity []             sum of log(1 - discarded weight) over every truncation
+    ranks    [n + 1] int32      structural bound: the largest rank each bond could have for
+                                any value of the parameters that produced the state
 
       schmidt[0]   B_0   schmidt[1]   B_1          B_{n-1}   schmidt[n]
         (e_0) ---- [ ] ---- (s) ----- [ ] -- ... -- [ ] ---- (e_0)
@@ -17,6 +19,11 @@ state is in canonical form: ``schmidt[b]`` are its Schmidt coefficients across b
 and ``diag(schmidt[i]) B_i B_{i+1}`` is the two-site centre used to apply a gate there.
 Truncating operations keep this form (exactly when untruncated, to truncation accuracy
 otherwise, as in TEBD); operations that break it end with :func:`canonicalize`.
+
+``ranks`` is what makes gradients right at rank-deficient points (a product state, a gate
+that happens to act trivially): a bond whose current rank is below its structural bound
+keeps its empty slots pointed at the directions the state can grow into, so the derivative
+of a parameter that would raise the rank is not lost (see :mod:`qtnet.tn.evolve`).
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ class MPS:
     schmidt: jax.Array
     log_norm: jax.Array
     log_fidelity: jax.Array
+    ranks: jax.Array
 
     @property
     def n_sites(self) -> int:
@@ -93,6 +101,12 @@ def real_dtype(dtype):
     return jnp.finfo(dtype).dtype
 
 
+def full_ranks(n_sites: int, phys_dim: int, chi: int) -> jax.Array:
+    """Structural ranks of an arbitrary state: ``min(chi, d^min(b, n - b))`` per bond."""
+    b = np.arange(n_sites + 1)
+    return jnp.asarray(np.minimum(chi, float(phys_dim) ** np.minimum(b, n_sites - b)), jnp.int32)
+
+
 def boundary_schmidt(chi: int, dtype) -> jax.Array:
     return jnp.zeros((chi,), real_dtype(dtype)).at[0].set(1.0)
 
@@ -120,7 +134,8 @@ def product_state(vectors, *, max_bond: int = 1, dtype=None) -> MPS:
     tensors = tensors.at[:, 0, :, 0].set(vectors / norms[:, None])
     schmidt = jnp.broadcast_to(boundary_schmidt(max_bond, dtype), (n + 1, max_bond))
     rdt = real_dtype(dtype)
-    return MPS(tensors, schmidt, jnp.sum(jnp.log(norms)).astype(rdt), jnp.zeros((), rdt))
+    return MPS(tensors, schmidt, jnp.sum(jnp.log(norms)).astype(rdt), jnp.zeros((), rdt),
+               jnp.ones((n + 1,), jnp.int32))
 
 
 def computational_basis_state(bits, *, max_bond: int = 1, dtype=None) -> MPS:
@@ -182,7 +197,8 @@ def mps_from_dense(psi, *, n_sites: int | None = None, phys_dim: int = 2,
     tensors = jnp.stack(tensors[::-1])
     edge = boundary_schmidt(chi, dtype)
     schmidt = jnp.stack([edge, *schmidts[::-1], edge])
-    return MPS(tensors, schmidt, jnp.log(norm).astype(rdt), log_fid)
+    return MPS(tensors, schmidt, jnp.log(norm).astype(rdt), log_fid,
+               full_ranks(n, phys_dim, chi))
 
 
 def _pad_site(b, chi):
@@ -225,7 +241,8 @@ def random_mps(key, n_sites: int, bond_dim: int, *, phys_dim: int = 2,
     if jnp.issubdtype(dtype, jnp.complexfloating):
         t = t + 1j * jax.random.normal(ki, shape, rdt)
     t = jnp.pad(t.astype(dtype), ((0, 0), (0, cap - bond_dim), (0, 0), (0, cap - bond_dim)))
-    raw = MPS(t, jnp.zeros((n_sites + 1, cap), rdt), jnp.zeros((), rdt), jnp.zeros((), rdt))
+    raw = MPS(t, jnp.zeros((n_sites + 1, cap), rdt), jnp.zeros((), rdt), jnp.zeros((), rdt),
+              full_ranks(n_sites, phys_dim, cap))
     state, _ = canonicalize(raw, max_bond=cap)
     return _with_log_norm(state, 0.0)
 

@@ -27,6 +27,7 @@ class GateProgram:
     gates: jax.Array           # [G, d*d, d*d]
     final: jax.Array           # [n, d, d]
     bond_bound: np.ndarray     # [n + 1] exact upper bound on each bond's dimension
+    gate_ranks: np.ndarray     # [G] operator Schmidt rank of each gate (d*d when traced)
 
     @property
     def exact_bond(self) -> int:
@@ -86,17 +87,18 @@ def compile_program(ops, n_sites: int, d: int = 2, dtype=jnp.complex128) -> Gate
     final = jnp.stack([eye if p is None else p for p in pending])
     gates = jnp.stack(matrices) if matrices else jnp.zeros((0, d * d, d * d), dtype)
     sites = np.asarray(positions, np.int32)
-    return GateProgram(sites, gates, final, _bond_bound(sites, matrices, n_sites, d))
+    ranks = np.asarray([operator_schmidt_rank(g, d) for g in matrices], np.int32)
+    return GateProgram(sites, gates, final, _bond_bound(sites, ranks, n_sites, d), ranks)
 
 
-def _bond_bound(sites, matrices, n: int, d: int) -> np.ndarray:
+def _bond_bound(sites, ranks, n: int, d: int) -> np.ndarray:
     """Per-bond bound: product of operator Schmidt ranks, capped by the Hilbert space."""
     cap = np.array([d ** min(b, n - b) for b in range(n + 1)], dtype=object)
     bound = np.ones(n + 1, dtype=object)
-    for i, g in zip(sites.tolist(), matrices):
+    for i, r in zip(np.asarray(sites).tolist(), np.asarray(ranks).tolist()):
         b = i + 1
         if bound[b] < cap[b]:
-            bound[b] = min(bound[b] * operator_schmidt_rank(g, d), cap[b])
+            bound[b] = min(bound[b] * int(r), cap[b])
     return np.asarray([int(x) for x in bound], np.int64)
 
 
@@ -108,10 +110,10 @@ def brickwork_bond_bound(n_sites: int, pairs, d: int = 2) -> np.ndarray:
     smaller fixed shape is exact whenever the circuit cannot entangle more.
     """
     pairs = np.asarray(pairs)
-    sites, mats = [], []
+    sites, ranks = [], []
     for layer in range(pairs.shape[0]):
         offset = layer % 2
         for k in range((n_sites - offset) // 2):
             sites.append(offset + 2 * k)
-            mats.append(pairs[layer, k])
-    return _bond_bound(np.asarray(sites, np.int64), mats, n_sites, d)
+            ranks.append(operator_schmidt_rank(pairs[layer, k], d))
+    return _bond_bound(sites, ranks, n_sites, d)

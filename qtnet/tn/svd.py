@@ -104,3 +104,27 @@ def truncation_mask(s: jax.Array, keep: int, cutoff: float) -> jax.Array:
         total = jnp.sum(s * s, axis=-1, keepdims=True)
         mask = mask & (s * s > cutoff * total)
     return mask
+
+
+@jax.custom_jvp
+def eigh_desc(h: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Eigen-decomposition of a Hermitian matrix, eigenvalues descending, broadened JVP.
+
+    Returns ``(w [..., k], v [..., k, k])`` with ``h = v @ diag(w) @ v^dagger``.
+    """
+    w, v = jnp.linalg.eigh(h)
+    return w[..., ::-1], v[..., ::-1]
+
+
+@eigh_desc.defjvp
+def _eigh_desc_jvp(primals, tangents):
+    (h,), (dh,) = primals, tangents
+    w, v = eigh_desc(h)
+    real = w.dtype
+    scale = jnp.maximum(jnp.max(jnp.abs(w), axis=-1, keepdims=True), 1e-30)
+    eps = _broadening(real) * scale[..., None] ** 2
+    dp = _h(v) @ dh @ v
+    dw = jnp.real(jnp.diagonal(dp, axis1=-2, axis2=-1))
+    f = _safe_inv(w[..., None, :] - w[..., :, None], eps)        # 1/(w_j - w_i), 0 on diag
+    dv = v @ (f.astype(dp.dtype) * dp)
+    return (w, v), (dw.astype(real), dv)
