@@ -1,0 +1,87 @@
+"""Circuit API and the qtnet simulate command line."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from qtnet.circuits import Circuit
+from qtnet.cli import example_path, main
+
+
+def test_circuit_bell_state_both_backends():
+    c = Circuit(2).h(0).cnot(0, 1)
+    for backend in ("mps", "dense", "auto"):
+        assert c.expectation("Z0 Z1", backend=backend) == pytest.approx(1.0)
+        assert c.expectation("X0 X1", backend=backend) == pytest.approx(1.0)
+        assert c.expectation([(0.5, "Z0"), (2.0, "Z0 Z1")], backend=backend) == pytest.approx(2.0)
+
+
+def test_simulate_reports_truncation():
+    c = Circuit(8)
+    rng = np.random.default_rng(0)
+    for layer in range(6):
+        for q in range(8):
+            c.ry(q, float(rng.uniform(0, 6)))
+        for q in range(layer % 2, 7, 2):
+            c.cnot(q, q + 1)
+    exact = c.simulate("Z3", backend="dense")
+    approx = c.simulate("Z3", backend="mps", max_bond=2)
+    assert approx.bond_cap == 2 and approx.max_bond_used <= 2
+    assert approx.fidelity_estimate < 1.0
+    assert abs(approx.value - exact.value) < 0.5
+    full = c.simulate("Z3", backend="mps")
+    assert full.value == pytest.approx(exact.value, abs=1e-10)
+    assert full.fidelity_estimate == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda c: c.apply("H", 5), "out of range"),
+    (lambda c: c.apply("CNOT", 0), "acts on 2 qubit"),
+    (lambda c: c.apply("RX", 0), "takes 1 parameter"),
+    (lambda c: c.apply("NOPE", 0), "unknown gate"),
+    (lambda c: c.cz(1, 1), "distinct"),
+    (lambda c: c.expectation("Z0", backend="gpu"), "unknown backend"),
+    (lambda c: c.expectation("Z0", max_bond=0), "positive"),
+    (lambda c: c.unitary(np.eye(4), 0), "does not fit"),
+])
+def test_circuit_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(Circuit(3).h(0))
+
+
+def test_cli_json_on_bundled_example(capsys):
+    assert main(["simulate", "example", "--observable", "Z0 Z23", "--json", "--max-bond",
+                 "8"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("value", "fidelity_estimate", "max_bond_used", "seconds"):
+        assert key in out
+    assert out["n_qubits"] == 24 and -1 <= out["value"] <= 1
+    assert example_path().is_file()
+
+
+@pytest.mark.parametrize("args, match", [
+    (["simulate", "missing.qasm", "--observable", "Z0"], "not found"),
+    (["simulate", "example", "--observable", "Q0"], "bad Pauli term"),
+    (["simulate", "example", "--observable", "Z99"], "acts on site 99"),
+    (["simulate", "example", "--observable", "Z0", "--max-bond", "0"], "positive"),
+])
+def test_cli_errors_exit_2_with_one_line(args, match, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and match in err
+
+
+def test_cli_malformed_qasm_file(tmp_path, capsys):
+    bad = tmp_path / "bad.qasm"
+    bad.write_text("OPENQASM 2.0;\nqreg q[2];\nfoo q[0];\n")
+    assert main(["simulate", str(bad), "--observable", "Z0"]) == 2
+    assert "line 3" in capsys.readouterr().err
+
+
+def test_console_entry_point_runs_as_module():
+    proc = subprocess.run([sys.executable, "-m", "qtnet", "simulate", "example", "--observable",
+                           "Z0", "--backend", "nope"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr

@@ -1,0 +1,93 @@
+"""OpenQASM 2.0 import: agreement with quimb's own simulation, and clear errors."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from qtnet.circuits import QasmError, from_qasm
+from tests.helpers import pauli_matrix
+
+PROGRAM = """OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[4];
+qreg r[2];
+creg c[6];
+gate mygate(a, b) x, y { rx(a) x; cx x, y; rz(b/2) y; }
+h q;
+cx q[0], q[3];
+u3(0.3, -pi/4, 2*pi/3) q[1];
+mygate(0.7, sin(0.2)) q[2], r[1];
+ccx q[0], q[1], r[0];
+crz(0.4) r[1], q[0];
+cu3(0.1,0.2,0.3) q[3], q[1];
+cswap r[0], q[2], q[3];
+u2(0.5,0.6) r[1];
+sdg q[2]; tdg r[0]; sx q[1]; cy q[0], r[0]; cp(0.25) q[1], r[1];
+swap q[0], r[1];
+barrier q;
+measure q[0] -> c[0];
+"""
+
+
+@pytest.fixture(scope="module")
+def quimb_state():
+    import quimb.tensor as qtn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        qc = qtn.Circuit.from_openqasm2_str(PROGRAM)
+    return np.asarray(qc.psi.to_dense()).ravel()
+
+
+@pytest.mark.parametrize("backend", ["mps", "dense"])
+def test_expectations_agree_with_quimb(quimb_state, backend):
+    circuit = from_qasm(PROGRAM)
+    assert circuit.n_qubits == 6
+    rng = np.random.default_rng(0)
+    obs = []
+    for _ in range(4):
+        label = {int(q): "XYZ"[int(rng.integers(3))] for q in rng.choice(6, 3, replace=False)}
+        obs.append((float(rng.normal()), label))
+    text_obs = [(c, " ".join(f"{p}{q}" for q, p in lab.items())) for c, lab in obs]
+    ref = sum(c * np.vdot(quimb_state, pauli_matrix(lab, 6) @ quimb_state).real
+              for c, lab in obs)
+    assert circuit.expectation(text_obs, backend=backend) == pytest.approx(ref, abs=1e-10)
+
+
+def test_register_broadcast_and_user_gates_expand():
+    c = from_qasm('OPENQASM 2.0; include "qelib1.inc"; qreg a[3]; qreg b[3]; cx a, b; '
+                  'gate g x { h x; s x; } g a[1];')
+    names = [(op.name, op.qubits) for op in c.ops]
+    assert names[:3] == [("CNOT", (0, 3)), ("CNOT", (1, 4)), ("CNOT", (2, 5))]
+    assert names[3:] == [("H", (1,)), ("S", (1,))]
+
+
+@pytest.mark.parametrize("text, match", [
+    ("qreg q[2]; h q[0];", "must start with 'OPENQASM 2.0;'"),
+    ("OPENQASM 2.0; qreg q[2]; h q[2];", "out of range"),
+    ("OPENQASM 2.0; qreg q[2]; foo q[0];", "unsupported or undefined gate 'foo'"),
+    ("OPENQASM 2.0; qreg q[2]; rx q[0];", "takes 1 parameter"),
+    ("OPENQASM 2.0; qreg q[2]; cx q[0];", "acts on 2 qubit"),
+    ("OPENQASM 2.0; qreg q[2]; h q[0]", "no terminating ';'"),
+    ("OPENQASM 2.0; qreg q[2]; reset q[0];", "'reset' is not supported"),
+    ("OPENQASM 2.0; qreg q[2]; creg c[2]; measure q[0] -> c[0]; h q[0];", "measured qubit"),
+    ("OPENQASM 2.0; qreg q[2]; rx(pi*foo) q[0];", "unknown name 'foo'"),
+    ("OPENQASM 2.0; qreg q[2]; rx(__import__) q[0];", "unknown name"),
+    ("OPENQASM 2.0; qreg q[2]; cx q[0], q[0];", "repeats a qubit"),
+    ("OPENQASM 2.0; qreg q[2]; qreg q[3];", "declared twice"),
+    ("OPENQASM 2.0; creg c[2];", "no qreg"),
+    ('OPENQASM 2.0; include "other.inc"; qreg q[1];', "only 'include"),
+    ("OPENQASM 2.0; qreg q[3]; c3x q[0], q[1], q[2];", "unsupported or undefined gate"),
+])
+def test_malformed_or_unsupported_qasm_names_the_problem(text, match):
+    with pytest.raises(QasmError, match=match):
+        from_qasm(text)
+
+
+def test_controlled_hadamard_and_phase_gates():
+    c = from_qasm('OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; h q[0]; ch q[0], q[1];')
+    assert c.expectation("Z1") == pytest.approx(0.5)       # (|00> + |1+>)/sqrt2
+    c = from_qasm('OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; x q; h q[1]; '
+                  'cp(pi) q[0], q[1]; h q[1];')
+    assert c.expectation("Z1") == pytest.approx(-1.0)      # cp(pi) = CZ flips |1+> to |1->

@@ -1,0 +1,1 @@
+"""Thin training entry point: ``python -m train`` (run from the repository root)."""
