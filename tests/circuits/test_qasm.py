@@ -90,4 +90,6 @@ def test_controlled_hadamard_and_phase_gates():
     assert c.expectation("Z1") == pytest.approx(0.5)       # (|00> + |1+>)/sqrt2
     c = from_qasm('OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; x q; h q[1]; '
                   'cp(pi) q[0], q[1]; h q[1];')
-    assert c.expectation("Z1") == pytest.approx(-1.0)      # cp(pi) = CZ flips |1+> to |1->
+    assert c.expectation("Z1") == pytest.approx(1.0)       # cp(pi) = CZ turns |1-> into |1+>
+    without = from_qasm('OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; x q; h q[1]; h q[1];')
+    assert without.expectation("Z1") == pytest.approx(-1.0)
