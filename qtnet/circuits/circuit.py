@@ -74,7 +74,7 @@ class Circuit:
         if len(set(qubits)) != len(qubits):
             raise ValueError(f"{what}: qubits must be distinct, got {tuple(qubits)}")
 
-    def apply(self, name: str, *qubits: int, params=()) -> "Circuit":
+    def apply(self, name: str, *qubits: int, params=()) -> Circuit:
         """Append the named gate (see :func:`qtnet.tn.gates.known_gates`)."""
         arity = gate_arity(name)
         if len(qubits) != arity:
@@ -84,7 +84,7 @@ class Circuit:
         self.ops.append(Operation(name.upper(), tuple(int(q) for q in qubits), tuple(params)))
         return self
 
-    def unitary(self, matrix, *qubits: int, name: str = "UNITARY") -> "Circuit":
+    def unitary(self, matrix, *qubits: int, name: str = "UNITARY") -> Circuit:
         """Append an arbitrary one- or two-qubit unitary matrix."""
         matrix = jnp.asarray(matrix)
         if len(qubits) not in (1, 2) or matrix.shape != (2 ** len(qubits),) * 2:
@@ -180,7 +180,7 @@ def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
         raise ValueError(f"cutoff must be >= 0, got {cutoff}")
     dtype = dtype or default_dtype()
     prog = circuit.program(dtype)
-    arrays = (jnp.asarray(prog.sites), prog.gates, prog.final, jnp.asarray(prog.gate_ranks))
+    arrays = (jnp.asarray(prog.sites), prog.gates, prog.final)
     zero = np.tile([1.0, 0.0], (circuit.n_qubits, 1))
     if backend == "dense":
         state = _run_dense(dense_backend.product_state(zero, dtype=dtype), arrays)
@@ -192,14 +192,14 @@ def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
 
 @functools.partial(jax.jit, static_argnames=("cutoff",))
 def _run_mps(state, prog_arrays, cutoff):
-    sites, gates, final, ranks = prog_arrays
-    state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff, gate_ranks=ranks)
+    sites, gates, final = prog_arrays
+    state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff)
     return evolve.apply_single_site_layer(state, final)
 
 
 @jax.jit
 def _run_dense(state, prog_arrays):
-    sites, gates, final, _ = prog_arrays
+    sites, gates, final = prog_arrays
     state = dense_backend.apply_two_site_sequence(state, sites, gates)
     return dense_backend.apply_single_site_layer(state, final)
 

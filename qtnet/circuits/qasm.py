@@ -230,7 +230,8 @@ class _Parser:
             try:
                 groups = [[local_qubits[a]] for a in arg_texts]
             except KeyError as err:
-                raise QasmError(f"line {line}: unknown qubit {err.args[0]!r} in gate body") from None
+                raise QasmError(
+                    f"line {line}: unknown qubit {err.args[0]!r} in gate body") from None
         width = max(len(g) for g in groups)
         if any(len(g) not in (1, width) for g in groups):
             raise QasmError(f"line {line}: registers of different sizes in {stmt!r}")

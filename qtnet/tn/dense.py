@@ -95,7 +95,7 @@ def to_dense(state: DenseState) -> jax.Array:
 
 
 def _apply(state: DenseState, gate, sites) -> DenseState:
-    d, n, k = state.phys_dim, state.n_sites, len(sites)
+    d, k = state.phys_dim, len(sites)
     g = jnp.asarray(gate).astype(state.dtype).reshape((d,) * (2 * k))
     t = jnp.tensordot(g, state.tensor(), axes=(list(range(k, 2 * k)), list(sites)))
     t = jnp.moveaxis(t, list(range(k)), list(sites))

@@ -35,17 +35,16 @@ def _safe_sqrt(x):
     return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), 0.0)
 
 
-def two_site_update(lam, b1, b2, gate, keep: int, cutoff: float, ranks, gate_rank):
+def two_site_update(lam, b1, b2, gate, keep: int, cutoff: float, rank_right):
     """Apply a ``[d*d, d*d]`` ``gate`` to sites (i, i+1) of a canonical MPS.
 
     Args:
       lam: ``[c]`` Schmidt values on bond i (left of site i).
       b1, b2: ``[c, d, c]`` right-orthonormal site tensors ("l p r").
-      ranks: structural ranks of bonds (i, i+1, i+2).
-      gate_rank: operator Schmidt rank of the gate across its cut (``d*d`` if unknown).
+      rank_right: slots of bond i+2 that may carry weight (``ranks[i+2]``).
 
     Returns:
-      ``(b1', b2', s_mid [c], kept_fraction, rank_mid')``.
+      ``(b1', b2', s_mid [c], kept_fraction, ranks[i+1]')``.
 
     The right factor comes from the Gram matrix of the two-site centre regularised on R, the
     right slots the state can reach (``r < ranks[i+2]``)::
@@ -59,12 +58,11 @@ def two_site_update(lam, b1, b2, gate, keep: int, cutoff: float, ranks, gate_ran
     bond's rank (e.g. at a product state) would come out wrong.
     """
     c, d, _ = b1.shape
-    rank_l, rank_m, rank_r = ranks
     real = jnp.finfo(b1.dtype).dtype
     g = gate.reshape(d, d, d, d).astype(b1.dtype)                    # [o1 o2 i1 i2]
     pair = jnp.einsum("apb,bqc->apqc", b1, b2)                       # [l p q r]
     pair = jnp.einsum("xypq,apqc->axyc", g, pair)                    # [l o1 o2 r]
-    in_r = jnp.broadcast_to(jnp.arange(c) < rank_r, (d, c)).reshape(d * c).astype(real)
+    in_r = jnp.broadcast_to(jnp.arange(c) < rank_right, (d, c)).reshape(d * c).astype(real)
     theta = (lam.astype(pair.dtype)[:, None, None, None] * pair).reshape(c * d, d * c)
     theta = theta * in_r.astype(theta.dtype)[None, :]
     pair = pair.reshape(c * d, d * c)                                # [(l o1), (o2 r)]
@@ -85,8 +83,10 @@ def two_site_update(lam, b1, b2, gate, keep: int, cutoff: float, ranks, gate_ran
     b2_new = jnp.conj(v_k).T.reshape(c, d, c)
     b1_new = (pair @ v_k * inv.astype(pair.dtype)).reshape(c, d, c)
     frac = jnp.where(total > 0, kept / jnp.maximum(total, tiny), 1.0)
-    rank_new = jnp.minimum(jnp.minimum(keep, d * rank_l),
-                           jnp.minimum(d * rank_r, rank_m * gate_rank))
+    # Slots that may carry weight now or to first order: every kept vector of R (the
+    # zero-weight ones among them come in no particular order, so a tighter count such as
+    # min(d * rank_l, rank_m * gate_rank) would not say *which* slots stay empty).
+    rank_new = jnp.minimum(keep, d * rank_right)
     return b1_new, b2_new, _safe_sqrt(s2) * inv, frac, rank_new.astype(jnp.int32)
 
 
@@ -99,14 +99,12 @@ def apply_single_site_layer(mps: MPS, gates) -> MPS:
 
 
 def apply_pair_layer(mps: MPS, gates, offset: int, *, max_bond: int | None = None,
-                     cutoff: float = 0.0, gate_ranks=None) -> MPS:
+                     cutoff: float = 0.0) -> MPS:
     """Apply gates on the disjoint pairs ``(offset + 2k, offset + 2k + 1)`` in one vmapped step.
 
     Args:
       gates: ``[(n - offset) // 2, d*d, d*d]``; put the identity on pairs without a gate.
       offset: 0 (pairs 0-1, 2-3, ...) or 1 (pairs 1-2, 3-4, ...).
-      gate_ranks: ``[(n - offset) // 2]`` operator Schmidt ranks; computed when the gates
-        are concrete, ``d*d`` (always safe) when they are traced.
     """
     if offset not in (0, 1):
         raise ValueError(f"pair layer offset must be 0 or 1, got {offset}")
@@ -120,11 +118,9 @@ def apply_pair_layer(mps: MPS, gates, offset: int, *, max_bond: int | None = Non
     pairs = mps.tensors[offset:stop].reshape(m, 2, c, d, c)
     lams = mps.schmidt[offset:stop:2]
     r = mps.ranks
-    ranks = (r[offset:stop:2], r[offset + 1:stop:2], r[offset + 2:stop + 1:2])
-    gate_ranks = _gate_ranks(gates, gate_ranks, d, (m,))
-    update = jax.vmap(two_site_update, in_axes=(0, 0, 0, 0, None, None, 0, 0))
+    update = jax.vmap(two_site_update, in_axes=(0, 0, 0, 0, None, None, 0))
     b1, b2, s_mid, frac, rank_mid = update(lams, pairs[:, 0], pairs[:, 1], gates,
-                                           _keep(mps, max_bond), cutoff, ranks, gate_ranks)
+                                           _keep(mps, max_bond), cutoff, r[offset + 2:stop + 1:2])
     tensors = mps.tensors.at[offset:stop].set(jnp.stack([b1, b2], 1).reshape(2 * m, c, d, c))
     schmidt = mps.schmidt.at[offset + 1:stop:2].set(s_mid)
     return dataclasses.replace(mps, tensors=tensors, schmidt=schmidt,
@@ -146,52 +142,45 @@ def apply_brickwork(mps: MPS, single, pairs, *, max_bond: int | None = None,
     if pairs.shape[0] != depth:
         raise ValueError(f"brickwork: {depth} single-site layers but {pairs.shape[0]} pair layers")
     m_odd = (n - 1) // 2
-    ranks = _gate_ranks(pairs, None, mps.phys_dim, pairs.shape[:2])
 
-    def layer(state, one, two, two_ranks, offset):
+    def layer(state, one, two, offset):
         state = apply_single_site_layer(state, one)
-        if offset:
-            two, two_ranks = two[:m_odd], two_ranks[:m_odd]
-        return apply_pair_layer(state, two, offset, max_bond=max_bond, cutoff=cutoff,
-                                gate_ranks=two_ranks)
+        two = two[:m_odd] if offset else two
+        return apply_pair_layer(state, two, offset, max_bond=max_bond, cutoff=cutoff)
 
     def period(state, xs):
-        s0, p0, r0, s1, p1, r1 = xs
-        return layer(layer(state, s0, p0, r0, 0), s1, p1, r1, 1), None
+        s0, p0, s1, p1 = xs
+        return layer(layer(state, s0, p0, 0), s1, p1, 1), None
 
     half = depth // 2
     if half:
         even, odd = slice(0, 2 * half, 2), slice(1, 2 * half, 2)
-        xs = (single[even], pairs[even], ranks[even], single[odd], pairs[odd], ranks[odd])
-        mps, _ = jax.lax.scan(period, mps, xs)
+        mps, _ = jax.lax.scan(period, mps, (single[even], pairs[even], single[odd], pairs[odd]))
     if depth % 2:
-        mps = layer(mps, single[-1], pairs[-1], ranks[-1], 0)
+        mps = layer(mps, single[-1], pairs[-1], 0)
     return mps
 
 
 def apply_two_site_sequence(mps: MPS, sites, gates, *, max_bond: int | None = None,
-                            cutoff: float = 0.0, gate_ranks=None) -> MPS:
+                            cutoff: float = 0.0) -> MPS:
     """Apply ``gates[k]`` (``[d*d, d*d]``) to sites ``(sites[k], sites[k] + 1)`` in order.
 
-    One ``lax.scan`` over the gates; ``sites`` may be traced. ``gate_ranks`` as in
-    :func:`apply_pair_layer`.
+    One ``lax.scan`` over the gates; ``sites`` may be traced.
     """
     sites = jnp.asarray(sites, jnp.int32)
     gates = jnp.asarray(gates)
     if gates.shape[0] == 0:
         return mps
     keep = _keep(mps, max_bond)
-    gate_ranks = _gate_ranks(gates, gate_ranks, mps.phys_dim, (gates.shape[0],))
 
     def step(carry, op):
         tensors, schmidt, ranks, log_fid = carry
-        i, g, g_rank = op
+        i, g = op
         b1 = jax.lax.dynamic_index_in_dim(tensors, i, keepdims=False)
         b2 = jax.lax.dynamic_index_in_dim(tensors, i + 1, keepdims=False)
         lam = jax.lax.dynamic_index_in_dim(schmidt, i, keepdims=False)
-        r3 = jax.lax.dynamic_slice_in_dim(ranks, i, 3)
-        b1, b2, s_mid, frac, r_mid = two_site_update(lam, b1, b2, g, keep, cutoff,
-                                                     (r3[0], r3[1], r3[2]), g_rank)
+        rank_right = jax.lax.dynamic_index_in_dim(ranks, i + 2, keepdims=False)
+        b1, b2, s_mid, frac, r_mid = two_site_update(lam, b1, b2, g, keep, cutoff, rank_right)
         tensors = jax.lax.dynamic_update_index_in_dim(tensors, b1, i, 0)
         tensors = jax.lax.dynamic_update_index_in_dim(tensors, b2, i + 1, 0)
         schmidt = jax.lax.dynamic_update_index_in_dim(schmidt, s_mid, i + 1, 0)
@@ -199,7 +188,7 @@ def apply_two_site_sequence(mps: MPS, sites, gates, *, max_bond: int | None = No
         return (tensors, schmidt, ranks, log_fid + jnp.log(frac)), None
 
     init = (mps.tensors, mps.schmidt, mps.ranks, mps.log_fidelity)
-    (tensors, schmidt, ranks, log_fid), _ = jax.lax.scan(step, init, (sites, gates, gate_ranks))
+    (tensors, schmidt, ranks, log_fid), _ = jax.lax.scan(step, init, (sites, gates))
     return dataclasses.replace(mps, tensors=tensors, schmidt=schmidt, ranks=ranks,
                                log_fidelity=log_fid)
 
@@ -227,20 +216,7 @@ def apply_gate(mps: MPS, gate, sites, *, max_bond: int | None = None,
         raise ValueError(f"gates act on one or two distinct sites, got sites {sites}")
     _check_layer_shape(gate, (d * d, d * d), f"gate on sites {sites}")
     positions, matrices = route_two_site(gate, sites, d)
-    return apply_two_site_sequence(mps, positions, matrices, max_bond=max_bond, cutoff=cutoff,
-                                   gate_ranks=_gate_ranks(matrices, None, d, (len(positions),)))
-
-
-def _gate_ranks(gates, given, d, shape):
-    """Operator Schmidt ranks of two-site gates: given, computed if concrete, else d*d."""
-    from qtnet.tn.program import operator_schmidt_rank
-
-    if given is not None:
-        return jnp.broadcast_to(jnp.asarray(given, jnp.int32), shape)
-    if isinstance(gates, jax.core.Tracer):
-        return jnp.full(shape, d * d, jnp.int32)
-    flat = np.asarray(gates).reshape(-1, d * d, d * d)
-    return jnp.asarray([operator_schmidt_rank(g, d) for g in flat], jnp.int32).reshape(shape)
+    return apply_two_site_sequence(mps, positions, matrices, max_bond=max_bond, cutoff=cutoff)
 
 
 def _check_layer_shape(x, shape, what):

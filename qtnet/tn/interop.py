@@ -75,26 +75,23 @@ def from_quimb(qmps, *, max_bond: int | None = None, cutoff: float = 0.0, dtype=
     return state
 
 
-def _mps_site_arrays(qmps):
-    n = qmps.L
+def _site_arrays(tn, physical):
+    """Site tensors of a quimb 1D network as "l <physical...> r", 1-sized edge bonds added."""
+    n = tn.L
     out = []
     for i in range(n):
-        t = qmps[qmps.site_tag(i)]
-        inds = [qmps.bond(i - 1, i) if i > 0 else None, qmps.site_ind(i),
-                qmps.bond(i, i + 1) if i < n - 1 else None]
-        out.append(_ordered(t, inds))
+        inds = [tn.bond(i - 1, i) if i > 0 else None, *physical(i),
+                tn.bond(i, i + 1) if i < n - 1 else None]
+        out.append(_ordered(tn[tn.site_tag(i)], inds))
     return out
+
+
+def _mps_site_arrays(qmps):
+    return _site_arrays(qmps, lambda i: [qmps.site_ind(i)])
 
 
 def _mpo_site_arrays(qmpo):
-    n = qmpo.L
-    out = []
-    for i in range(n):
-        t = qmpo[qmpo.site_tag(i)]
-        inds = [qmpo.bond(i - 1, i) if i > 0 else None, qmpo.upper_ind(i), qmpo.lower_ind(i),
-                qmpo.bond(i, i + 1) if i < n - 1 else None]
-        out.append(_ordered(t, inds))
-    return out
+    return _site_arrays(qmpo, lambda i: [qmpo.upper_ind(i), qmpo.lower_ind(i)])
 
 
 def _ordered(tensor, inds):

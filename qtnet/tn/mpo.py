@@ -94,8 +94,8 @@ def _is_traced(x) -> bool:
 
 
 def _pad_core(c, cap):
-    l, o, i, r = c.shape
-    return jnp.pad(c, ((0, cap - l), (0, 0), (0, 0), (0, cap - r)))
+    left, _, _, right = c.shape
+    return jnp.pad(c, ((0, cap - left), (0, 0), (0, 0), (0, cap - right)))
 
 
 def mpo_to_dense(mpo: MPO) -> jax.Array:

@@ -202,8 +202,8 @@ def mps_from_dense(psi, *, n_sites: int | None = None, phys_dim: int = 2,
 
 
 def _pad_site(b, chi):
-    l, d, r = b.shape
-    return jnp.pad(b, ((0, chi - l), (0, 0), (0, chi - r)))
+    left, _, right = b.shape
+    return jnp.pad(b, ((0, chi - left), (0, 0), (0, chi - right)))
 
 
 def pad_to_power(x, phys_dim: int = 2):

@@ -1,7 +1,6 @@
 """MPS construction, canonical form, norms and validation."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given
