@@ -43,7 +43,8 @@ from qtnet.tn.program import GateProgram, brickwork_bond_bound, compile_program
 from qtnet.tn.svd import svd
 
 __all__ = [
-    "MPO", "MPS", "GateProgram", "add", "apply_brickwork", "apply_gate", "apply_mpo",
+    "MPO", "MPS", "GateProgram", "add", "apply_brickwork", "apply_gate", "apply_gates",
+    "apply_mpo",
     "apply_pair_layer", "apply_single_site_layer", "apply_two_site_sequence",
     "brickwork_bond_bound", "canonicalize",
     "compile_program", "compress", "computational_basis_state", "default_dtype",

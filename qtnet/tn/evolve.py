@@ -219,6 +219,20 @@ def apply_gate(mps: MPS, gate, sites, *, max_bond: int | None = None,
     return apply_two_site_sequence(mps, positions, matrices, max_bond=max_bond, cutoff=cutoff)
 
 
+def apply_gates(mps: MPS, ops, *, max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
+    """Apply a list of ``(matrix, sites)`` gates in order, any sites, one compiled scan.
+
+    Single-site gates are fused into their neighbouring two-site gates and non-adjacent gates
+    are routed with SWAPs (:func:`qtnet.tn.compile_program`).
+    """
+    from qtnet.tn.program import compile_program
+
+    prog = compile_program(ops, mps.n_sites, mps.phys_dim, dtype=mps.dtype)
+    mps = apply_two_site_sequence(mps, prog.sites, prog.gates, max_bond=max_bond,
+                                  cutoff=cutoff)
+    return apply_single_site_layer(mps, prog.final)
+
+
 def _check_layer_shape(x, shape, what):
     if tuple(x.shape) != tuple(shape):
         raise ValueError(f"{what}: expected gates of shape {tuple(shape)}, got {tuple(x.shape)}")

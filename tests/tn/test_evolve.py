@@ -104,6 +104,15 @@ def test_apply_gate_nonadjacent_and_reversed_order(rng):
     np.testing.assert_allclose(np.asarray(tn.to_dense(state)), psi, atol=1e-12)
 
 
+def test_apply_gates_layer_with_nonadjacent_gates(rng):
+    n = 5
+    ops = [(random_unitary(4, rng), (0, 3)), (random_unitary(2, rng), (2,)),
+           (random_unitary(4, rng), (4, 1)), (random_unitary(4, rng), (2, 3))]
+    state = tn.apply_gates(tn.computational_basis_state([0] * n, max_bond=8), ops)
+    np.testing.assert_allclose(np.asarray(tn.to_dense(state)), dense_reference(n, ops),
+                               atol=1e-12)
+
+
 def test_brickwork_matches_dense_backend(rng):
     from qtnet.tn import dense
     from qtnet.tn.gates import FIXED_2Q, ry
