@@ -72,22 +72,27 @@ def two_site_update(lam, b1, b2, gate, keep: int, cutoff: float, rank_right):
     reg = jnp.where(total > 0, total, 1.0)
     gram = jnp.conj(theta).T @ theta + jnp.diag(reg * in_r).astype(theta.dtype)
     w, v = eigh_desc(gram)                                           # [(q r)], [(q r), k]
-    w, v = w[:c], v[:, :c]
     in_span = jnp.sum(jnp.abs(v) ** 2 * in_r[:, None], axis=0)       # ~1 for R, ~0 outside
-    s2 = jnp.maximum(w - reg * in_span, 0.0)
-    mask = truncation_mask(_safe_sqrt(s2), keep, cutoff) & (in_span > 0.5)
+    s2_all = jnp.where(in_span > 0.5, jnp.maximum(w - reg * in_span, 0.0), 0.0)
+    s2, v = s2_all[:c], v[:, :c]
+    mask = truncation_mask(_safe_sqrt(s2), keep, cutoff) & (in_span[:c] > 0.5)
     s2 = jnp.where(mask, s2, 0.0)
-    kept = jnp.sum(s2)
-    inv = 1.0 / jnp.sqrt(jnp.maximum(kept, tiny))
+    # Weight dropped = what is not kept. Measured this way an untruncated update reports
+    # exactly zero, while s^2 = w - |theta|^2 itself carries rounding of order eps |theta|^2.
+    dropped = jnp.sum(s2_all) - jnp.sum(s2)
+    kept = jnp.maximum(total - dropped, tiny)
+    inv = 1.0 / jnp.sqrt(kept)
     v_k = v * mask[None, :].astype(v.dtype)                          # [(q r), c]
     b2_new = jnp.conj(v_k).T.reshape(c, d, c)
     b1_new = (pair @ v_k * inv.astype(pair.dtype)).reshape(c, d, c)
-    frac = jnp.where(total > 0, kept / jnp.maximum(total, tiny), 1.0)
+    frac = jnp.where(total > 0, jnp.clip(kept / jnp.maximum(total, tiny), 0.0, 1.0), 1.0)
     # Slots that may carry weight now or to first order: every kept vector of R (the
     # zero-weight ones among them come in no particular order, so a tighter count such as
     # min(d * rank_l, rank_m * gate_rank) would not say *which* slots stay empty).
     rank_new = jnp.minimum(keep, d * rank_right)
-    return b1_new, b2_new, _safe_sqrt(s2) * inv, frac, rank_new.astype(jnp.int32)
+    s_mid = _safe_sqrt(s2)
+    s_mid = s_mid / jnp.sqrt(jnp.maximum(jnp.sum(s2), tiny))         # unit Schmidt vector
+    return b1_new, b2_new, s_mid, frac, rank_new.astype(jnp.int32)
 
 
 def apply_single_site_layer(mps: MPS, gates) -> MPS:
