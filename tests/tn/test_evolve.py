@@ -52,6 +52,7 @@ def dense_reference(n, ops):
     return psi
 
 
+@pytest.mark.slow
 @given(n=st.sampled_from([2, 5, 8, 12]), n_gates=st.integers(1, 14), seed=st.integers(0, 10**6))
 def test_random_circuit_untruncated_equals_dense(n, n_gates, seed):
     rng = np.random.default_rng(seed)

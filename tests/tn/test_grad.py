@@ -113,6 +113,7 @@ def test_truncated_brickwork_gradient_is_finite_and_close_to_fd():
         assert float(g[idx]) == pytest.approx(float(fd), abs=1e-5)
 
 
+@pytest.mark.slow
 def test_gradient_through_mpo_add_hadamard_and_overlap():
     rng = np.random.default_rng(2)
     n = 4
@@ -121,6 +122,7 @@ def test_gradient_through_mpo_add_hadamard_and_overlap():
     op = tn.mpo_from_dense(mat)
     ref = tn.mps_from_dense(rng.normal(size=2**n))
 
+    @jax.jit
     def loss(x):
         state = tn.mps_from_dense(psi * x[0] + x[1])
         out = tn.apply_mpo(op, state, max_bond=4)
