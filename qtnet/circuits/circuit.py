@@ -155,7 +155,7 @@ def resolve_backend(backend: str, n_qubits: int) -> str:
 
 
 def bond_cap_for(program: GateProgram, max_bond: int | None, n_qubits: int) -> int:
-    """Array bond cap: ``max_bond``, but never more than the circuit can create.
+    """Array bond cap: ``max_bond``, but never more than the circuit can use.
 
     Exact mode (``max_bond=None``) takes twice the structural bound: then every bond keeps
     room for all directions it can grow into, and gradients are exact at rank-deficient
@@ -169,7 +169,7 @@ def bond_cap_for(program: GateProgram, max_bond: int | None, n_qubits: int) -> i
         return max(1, 2 * exact) if n_qubits > 1 else 1
     if int(max_bond) < 1:
         raise ValueError(f"max_bond must be a positive integer, got {max_bond}")
-    return max(1, min(int(max_bond), exact))
+    return max(1, min(int(max_bond), 2 * exact))    # never less room than exact mode
 
 
 def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
