@@ -18,9 +18,8 @@ import numpy as np
 
 from qtnet.tn import dense as dense_backend
 from qtnet.tn import evolve
-from qtnet.tn.contract import expectation_local
+from qtnet.tn.contract import expectation_pauli
 from qtnet.tn.gates import gate_arity, gate_matrix
-from qtnet.tn.mpo import pauli_terms
 from qtnet.tn.mps import default_dtype, product_state
 from qtnet.tn.program import GateProgram, compile_program
 
@@ -205,12 +204,9 @@ def _run_dense(state, prog_arrays):
 
 
 def _expect_state(state, observable, backend):
-    coeffs, ops = pauli_terms(observable, state.n_sites)
     if backend == "dense":
-        values = dense_backend.expectation_local(state, ops)
-    else:
-        values = expectation_local(state, ops)
-    return jnp.real(jnp.sum(jnp.asarray(coeffs).astype(values.dtype) * values))
+        return dense_backend.expectation_pauli(state, observable)
+    return expectation_pauli(state, observable)
 
 
 def expectation(circuit: Circuit, observable, backend: str = "mps", max_bond: int | None = None,
