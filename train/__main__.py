@@ -1,7 +1,7 @@
-"""``python -m train``: forwards to the qtnet command line until the training loop lands."""
+"""``python -m train --config configs/X.yaml [--workdir DIR] [--set k=v ...]``."""
 
 import sys
 
-from qtnet.cli import main
+from qtnet.training.cli import train_main
 
-sys.exit(main(sys.argv[1:] or ["--help"]))
+sys.exit(train_main(sys.argv[1:], prog="python -m train"))

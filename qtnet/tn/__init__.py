@@ -3,7 +3,7 @@
 from qtnet.tn.algebra import add, apply_mpo, hadamard, sample
 from qtnet.tn.canonical import canonicalize, compress, with_bond_cap
 from qtnet.tn.contract import (expectation_local, expectation_mpo, expectation_pauli,
-                               log_overlap, norm, overlap)
+                               log_overlap, marginal_probabilities, norm, overlap)
 from qtnet.tn.evolve import (apply_brickwork, apply_gate, apply_gates, apply_pair_layer,
                              apply_single_site_layer, apply_two_site_sequence)
 from qtnet.tn.gates import gate_matrix, su4
@@ -19,8 +19,9 @@ __all__ = [
     "apply_mpo", "apply_pair_layer", "apply_single_site_layer", "apply_two_site_sequence",
     "brickwork_bond_bound", "canonicalize", "compile_program", "compress",
     "computational_basis_state", "default_dtype", "expectation_local", "expectation_mpo",
-    "expectation_pauli", "gate_matrix", "hadamard", "log_overlap", "mpo_from_dense",
-    "mpo_from_local", "mpo_identity", "mpo_pauli", "mpo_sum", "mpo_to_dense", "mps_from_dense",
+    "expectation_pauli", "gate_matrix", "hadamard", "log_overlap", "marginal_probabilities",
+    "mpo_from_dense", "mpo_from_local", "mpo_identity", "mpo_pauli", "mpo_sum", "mpo_to_dense",
+    "mps_from_dense",
     "norm", "overlap", "pad_to_power", "parse_pauli_string", "product_state", "random_mps",
     "sample", "scale", "su4", "svd", "to_dense", "with_bond_cap",
 ]

@@ -106,3 +106,20 @@ def expectation_pauli(mps: MPS, observable) -> jax.Array:
     coeffs, ops = pauli_terms(observable, mps.n_sites)
     values = expectation_local(mps, ops)
     return jnp.real(jnp.sum(jnp.asarray(coeffs).astype(values.dtype) * values))
+
+
+def marginal_probabilities(mps: MPS, n_first: int) -> jax.Array:
+    """Born probabilities ``[d^n_first]`` of the first ``n_first`` sites (site 0 most significant).
+
+    Uses the right-canonical form: nothing right of the prefix needs contracting. After a
+    truncation the form holds only approximately, so the distribution is renormalised.
+    """
+    n, c, d, _ = mps.tensors.shape
+    if not 1 <= n_first <= n:
+        raise ValueError(f"marginal over the first {n_first} sites of a {n}-site state")
+    # prefix: [(p_0 ... p_i), r]; a Python loop over the (few, fixed) readout sites only
+    prefix = jnp.zeros((1, c), mps.dtype).at[0, 0].set(1.0)
+    for site in mps.tensors[:n_first]:
+        prefix = jnp.einsum("xa,apb->xpb", prefix, site).reshape(-1, c)
+    probs = jnp.sum(jnp.abs(prefix) ** 2, axis=-1)
+    return probs / jnp.sum(probs)

@@ -199,6 +199,15 @@ def expectation_mpo(state: DenseState, mpo: MPO) -> jax.Array:
     return jnp.vdot(psi, m @ psi) / jnp.vdot(psi, psi)
 
 
+def marginal_probabilities(state: DenseState, n_first: int) -> jax.Array:
+    """Born probabilities ``[d^n_first]`` of the first ``n_first`` sites (site 0 leading)."""
+    d, n = state.phys_dim, state.n_sites
+    if not 1 <= n_first <= n:
+        raise ValueError(f"marginal over the first {n_first} sites of a {n}-site state")
+    probs = jnp.sum((jnp.abs(state.amplitudes) ** 2).reshape(d**n_first, -1), axis=-1)
+    return probs / jnp.sum(probs)
+
+
 def sample(key, state: DenseState, n_samples: int) -> jax.Array:
     """Exact sampling of ``[n_samples, n]`` symbol strings from |psi|^2."""
     probs = jnp.abs(state.amplitudes) ** 2

@@ -1,0 +1,180 @@
+"""Frozen-dataclass configs from YAML plus ``--set a.b=c`` overrides, validated before use.
+
+A schema is a tree of frozen dataclasses. Each field may carry ``metadata`` with ``choices``
+(allowed values), ``min``/``max`` (inclusive bounds) and ``help``; :func:`field` builds them.
+YAML files hold only what differs from the defaults. Every problem is a :class:`ConfigError`
+whose one-line message names the key, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config a user must fix: the message names the key, the expected and the actual value."""
+
+
+def field(default, *, choices=None, min=None, max=None, help: str = ""):  # noqa: A002
+    """A dataclass field with validation metadata (``choices``, inclusive ``min``/``max``)."""
+    meta = {"choices": choices, "min": min, "max": max, "help": help}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def section(cls):
+    """A nested dataclass field defaulting to ``cls()``."""
+    return dataclasses.field(default_factory=cls)
+
+
+def _field_types(cls) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _allowed(tp) -> tuple[type, ...]:
+    """The plain types a field annotation admits (``int | None`` -> (int, NoneType))."""
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        return tuple(t for arg in typing.get_args(tp) for t in _allowed(arg))
+    return (tp,)
+
+
+def _type_name(tp) -> str:
+    return " or ".join("null" if t is type(None) else t.__name__ for t in _allowed(tp))
+
+
+def _coerce(value, tp, key: str):
+    """Check ``value`` against the annotation ``tp``; ints widen to float, '1e-3' reads as float."""
+    allowed = _allowed(tp)
+    if value is None:
+        if type(None) in allowed:
+            return None
+        raise ConfigError(f"{key}: expected {_type_name(tp)}, got null")
+    if isinstance(value, bool):
+        if bool in allowed:
+            return value
+    elif isinstance(value, int) and int in allowed:
+        return value
+    elif isinstance(value, int | float) and float in allowed:
+        return float(value)
+    elif isinstance(value, str) and str in allowed:
+        return value
+    elif isinstance(value, str) and float in allowed:
+        try:                        # YAML 1.1 reads "1e-3" (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r} "
+                      f"({type(value).__name__})")
+
+
+def _check_value(value, meta, key: str):
+    choices = meta.get("choices")
+    if choices is not None and value not in choices:
+        raise ConfigError(f"{key}: expected one of {', '.join(map(str, choices))}; "
+                          f"got {value!r}")
+    if value is None or isinstance(value, bool | str):
+        return
+    lo, hi = meta.get("min"), meta.get("max")
+    if lo is not None and value < lo:
+        raise ConfigError(f"{key}: expected a value >= {lo}, got {value!r}")
+    if hi is not None and value > hi:
+        raise ConfigError(f"{key}: expected a value <= {hi}, got {value!r}")
+
+
+def from_dict(cls, data: dict | None, prefix: str = ""):
+    """Build dataclass ``cls`` from a nested dict; unspecified fields keep their defaults."""
+    data = {} if data is None else data
+    where = prefix.rstrip(".") or "the top level"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of keys, got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = _field_types(cls)
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown key {prefix}{unknown[0]!s} in {where}; valid keys: "
+                          f"{', '.join(fields)}")
+    values = {}
+    for name, value in data.items():
+        key, tp = f"{prefix}{name}", hints[name]
+        if dataclasses.is_dataclass(tp):
+            values[name] = from_dict(tp, value, f"{key}.")
+        else:
+            value = _coerce(value, tp, key)
+            _check_value(value, fields[name].metadata, key)
+            values[name] = value
+    built = cls(**values)
+    check = getattr(built, "validate", None)
+    if check is not None:
+        check()
+    return built
+
+
+def parse_overrides(items: list[str] | None) -> dict:
+    """``["a.b=3", "c=x"]`` -> ``{"a": {"b": 3}, "c": "x"}`` (values read as YAML scalars)."""
+    tree: dict = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected key=value, e.g. training.steps=100")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        node = tree
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item!r}: {part} is set both as a value and a section")
+        node[parts[-1]] = value
+    return tree
+
+
+def merge(base: dict, update: dict) -> dict:
+    """Deep merge of nested dicts, ``update`` winning."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_yaml(path: str | Path) -> dict:
+    """The mapping in a YAML file; a missing file or malformed YAML is a ConfigError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or "could not parse"
+        raise ConfigError(f"malformed YAML in {path}{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level, "
+                          f"got {type(data).__name__}")
+    return data
+
+
+def load(cls, path: str | Path | None = None, overrides: list[str] | None = None):
+    """Defaults of ``cls``, then the YAML file, then ``--set`` overrides; validated."""
+    data = read_yaml(path) if path is not None else {}
+    return from_dict(cls, merge(data, parse_overrides(overrides)))
+
+
+def to_dict(config) -> dict:
+    return dataclasses.asdict(config)
+
+
+def dump_yaml(config, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False))

@@ -1,0 +1,91 @@
+"""The training config schema: nested frozen dataclasses with their defaults and bounds."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from qtnet.config.load import ConfigError, field, section
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    type: str = field("figure2", help="model registry name (qtnet.models.available_models())")
+    layers: int = field(2, min=1, max=64, help="L: the number of (A_l, B_l) pairs")
+    depth: int = field(2, min=1, max=64, help="brickwork layers in each party's unitary")
+    ansatz: str = field("ry_cz", choices=("ry_cz", "su4"),
+                        help="ry_cz: RY rotations + CZ bricks (real); su4: general 2-qubit bricks")
+    init_scale: float = field(0.1, min=0.0, help="std of the initial angles")
+    hidden: int = field(64, min=1, help="hidden width (classical baselines only)")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    name: str = field("digits", help="dataset registry name (qtnet.training.available_datasets())")
+    test_fraction: float = field(0.25, min=0.05, max=0.95)
+    split_seed: int = field(0, min=0)
+    standardize: bool = field(True, help="zero-mean, unit-variance features (train statistics)")
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendConfig:
+    type: str = field("mps", choices=("mps", "dense"))
+    max_bond: int | None = field(None, min=1, help="MPS bond cap; null = exact for the register")
+    cutoff: float = field(0.0, min=0.0, max=1.0)
+    dtype: str = field("float32", choices=("float32", "float64", "complex64", "complex128"))
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerConfig:
+    name: str = field("adam", choices=("adam", "adamw", "sgd", "rmsprop", "lion"))
+    learning_rate: float = field(0.05, min=0.0)
+    weight_decay: float = field(0.0, min=0.0)
+    momentum: float = field(0.9, min=0.0, max=1.0, help="sgd and rmsprop only")
+    grad_clip: float | None = field(None, min=0.0, help="clip by global norm; null = off")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleConfig:
+    type: str = field("constant", choices=("constant", "cosine", "warmup_cosine", "linear"))
+    warmup_steps: int = field(0, min=0)
+    end_factor: float = field(0.0, min=0.0, max=1.0, help="final lr / peak lr (cosine, linear)")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    steps: int = field(100, min=1)
+    batch_size: int = field(32, min=1)
+    seed: int = field(0, min=0)
+    eval_every: int = field(50, min=1, help="evaluate on the test split every this many steps")
+    log_every: int = field(10, min=1, help="plain-text progress line period (not on a terminal)")
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointConfig:
+    every: int = field(50, min=1, help="save every this many steps (and at the end)")
+    keep: int = field(3, min=1, help="keep the last this many checkpoints")
+    best_metric: str | None = field("eval/accuracy", help="also keep the best by this metric")
+    best_mode: str = field("max", choices=("max", "min"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    model: ModelConfig = section(ModelConfig)
+    data: DataConfig = section(DataConfig)
+    backend: BackendConfig = section(BackendConfig)
+    optimizer: OptimizerConfig = section(OptimizerConfig)
+    schedule: ScheduleConfig = section(ScheduleConfig)
+    training: TrainingConfig = section(TrainingConfig)
+    checkpoint: CheckpointConfig = section(CheckpointConfig)
+
+    def validate(self) -> None:
+        """Checks that span sections."""
+        if self.model.ansatz == "su4" and not self.backend.dtype.startswith("complex"):
+            raise ConfigError(f"model.ansatz: su4 gates are complex; set backend.dtype to "
+                              f"complex64 or complex128 (got {self.backend.dtype})")
+        if self.schedule.warmup_steps >= self.training.steps and self.schedule.warmup_steps:
+            raise ConfigError(f"schedule.warmup_steps: expected fewer than training.steps "
+                              f"({self.training.steps}), got {self.schedule.warmup_steps}")
+
+
+# Sections whose change makes an existing checkpoint unusable (shapes or meaning differ).
+RESUME_SENSITIVE = ("model", "data", "backend", "optimizer")

@@ -1,0 +1,78 @@
+"""Command lines: ``qtnet-train`` / ``python -m train`` and ``qtnet-eval``.
+
+Exit status: 0 done; 1 the loss became non-finite; 2 a bad config or argument (one line on
+stderr, no traceback); 128 + signal number when SIGTERM/SIGINT stopped the run after a save.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from qtnet.config import Config, ConfigError, load
+
+EXIT_USAGE = 2
+
+
+def _fail(prog: str, err: BaseException, code: int) -> int:
+    text = str(err).strip().splitlines()
+    print(f"{prog}: error: {text[0] if text else type(err).__name__}", file=sys.stderr)
+    return code
+
+
+def train_parser(prog: str = "qtnet-train") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Train (or resume) a qtnet run.")
+    parser.add_argument("--config", required=True, help="YAML file of overrides, e.g. "
+                        "configs/quickstart.yaml")
+    parser.add_argument("--workdir", default=None,
+                        help="run folder (default: checkpoints/<config name>)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a config value, e.g. "
+                        "training.steps=200 (repeatable)")
+    parser.add_argument("--force-restart", action="store_true",
+                        help="start over even if the run folder holds an incompatible run "
+                        "(it is moved aside, not deleted)")
+    return parser
+
+
+def train_main(argv=None, prog: str = "qtnet-train") -> int:
+    args = train_parser(prog).parse_args(argv)
+    try:
+        config = load(Config, args.config, args.overrides)
+    except ConfigError as err:
+        return _fail(prog, err, EXIT_USAGE)
+    from qtnet.training.loop import NonFiniteLossError, Stopped, train
+
+    workdir = Path(args.workdir or Path("checkpoints") / Path(args.config).stem)
+    try:
+        result = train(config, workdir, force_restart=args.force_restart)
+    except ConfigError as err:
+        return _fail(prog, err, EXIT_USAGE)
+    except NonFiniteLossError as err:
+        return _fail(prog, err, 1)
+    except Stopped as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        return 128 + err.signum
+    ev = result.eval_metrics
+    print(f"done: step {result.step}, eval accuracy {ev.get('accuracy', float('nan')):.4f}, "
+          f"eval loss {ev.get('loss', float('nan')):.4f}; run folder {result.workdir}")
+    return 0
+
+
+def eval_main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="qtnet-eval",
+                                     description="Evaluate a run's checkpoint on the test split.")
+    parser.add_argument("--workdir", required=True, help="run folder written by qtnet-train")
+    parser.add_argument("--step", type=int, default=None,
+                        help="checkpoint step (default: the newest readable one)")
+    args = parser.parse_args(argv)
+    from qtnet.training.loop import evaluate
+
+    try:
+        metrics = evaluate(args.workdir, args.step)
+    except ConfigError as err:
+        return _fail("qtnet-eval", err, EXIT_USAGE)
+    print(json.dumps(metrics))
+    return 0

@@ -1,0 +1,135 @@
+"""Where metrics go: JSON lines, TensorBoard event files, the terminal, and a PNG at the end.
+
+``metrics.jsonl`` holds one record per line, ``{"step", "split", ...metrics}``; on a resume the
+records after the restored step (written before the crash) are dropped, so the file always reads
+as one unbroken run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+
+def read_metrics(path: str | Path) -> list[dict]:
+    """The records of a ``metrics.jsonl``; a torn last line (a kill mid-write) is skipped."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def _clean(metrics: dict) -> dict:
+    return {k: (float(v) if not isinstance(v, int | str) else v) for k, v in metrics.items()}
+
+
+class MetricsLog:
+    """Writes training and eval metrics; ``resume_step`` trims records after that step."""
+
+    def __init__(self, workdir: Path, total_steps: int, *, resume_step: int = 0,
+                 log_every: int = 10, interactive: bool | None = None, echo=print):
+        self.path = workdir / "metrics.jsonl"
+        kept = [r for r in read_metrics(self.path) if r.get("step", 0) <= resume_step]
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        self._file = self.path.open("a")
+        self._tb = _tensorboard(workdir / "tensorboard")
+        self.total, self.log_every, self.echo = total_steps, log_every, echo
+        interactive = sys.stderr.isatty() if interactive is None else interactive
+        self._bar = None
+        if interactive:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total_steps, initial=resume_step, unit="step",
+                             dynamic_ncols=True)
+        self._last_time = time.perf_counter()
+
+    def write(self, step: int, split: str, metrics: dict) -> None:
+        record = {"step": step, "split": split, **_clean(metrics)}
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+        if self._tb is not None:
+            for key, value in record.items():
+                if key not in ("step", "split") and math.isfinite(value):
+                    self._tb.add_scalar(f"{split}/{key}", value, step)
+        if split == "train":
+            self._progress(step, record)
+        else:
+            text = " ".join(f"{k} {v:.4g}" for k, v in record.items()
+                            if k not in ("step", "split"))
+            self._say(f"step {step} {split}: {text}")
+
+    def _progress(self, step: int, record: dict) -> None:
+        if self._bar is not None:
+            self._bar.update(step - self._bar.n)
+            self._bar.set_postfix(loss=f"{record['loss']:.4f}", acc=f"{record['accuracy']:.3f}")
+        elif step % self.log_every == 0 or step == self.total:
+            now = time.perf_counter()
+            rate = self.log_every / max(now - self._last_time, 1e-9)
+            self._last_time = now
+            self.echo(f"step {step}/{self.total}: loss {record['loss']:.4f} "
+                      f"accuracy {record['accuracy']:.3f} fidelity {record['fidelity']:.4f} "
+                      f"({rate:.2f} steps/s)")
+
+    def _say(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.write(text)
+        else:
+            self.echo(text)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        if self._tb is not None:
+            self._tb.close()
+        self._file.close()
+
+
+def _tensorboard(logdir: Path):
+    try:
+        from tensorboardX import SummaryWriter
+    except ImportError:             # optional: the JSON lines hold everything
+        return None
+    return SummaryWriter(str(logdir))
+
+
+def plot_curves(workdir: Path) -> Path | None:
+    """``curves.png``: training loss and accuracy, eval accuracy, fidelity against step."""
+    records = read_metrics(workdir / "metrics.jsonl")
+    train = [r for r in records if r["split"] == "train"]
+    if not train:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    evals = [r for r in records if r["split"] == "eval"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    steps = [r["step"] for r in train]
+    axes[0].plot(steps, [r["loss"] for r in train], label="train")
+    if evals:
+        axes[0].plot([r["step"] for r in evals], [r["loss"] for r in evals], "o-", label="eval")
+    axes[0].set(xlabel="step", ylabel="loss", title="loss")
+    axes[1].plot(steps, [r["accuracy"] for r in train], label="train (batch)")
+    if evals:
+        axes[1].plot([r["step"] for r in evals], [r["accuracy"] for r in evals], "o-",
+                     label="eval")
+    axes[1].set(xlabel="step", ylabel="accuracy", title="accuracy")
+    axes[2].plot(steps, [r["fidelity"] for r in train])
+    axes[2].set(xlabel="step", ylabel="mean fidelity estimate", title="truncation fidelity")
+    for ax in axes[:2]:
+        ax.legend()
+    fig.tight_layout()
+    out = workdir / "curves.png"
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
