@@ -38,6 +38,18 @@ def _simulate(args) -> int:
     return 0
 
 
+def _comm_report(args) -> int:
+    from qtnet.comm.report import report_from_config, summary_text, write_outputs
+    from qtnet.config import CommReportConfig, load
+
+    config = load(CommReportConfig, args.config, args.overrides)
+    report = report_from_config(config, name=Path(args.config).stem)
+    if args.out:
+        write_outputs(report, args.out)
+    print(report.to_json() if args.json else summary_text(report))
+    return 0
+
+
 def example_path(name: str = "ghz_ry.qasm") -> Path:
     """Path of an example circuit that ships with the package."""
     return Path(__file__).parent / "examples" / name
@@ -58,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--x64", action="store_true", help="complex128 instead of complex64")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     sim.set_defaults(func=_simulate)
+    comm = sub.add_parser("comm-report", help="communication ledger of a protocol config")
+    comm.add_argument("--config", required=True, help="YAML file, e.g. configs/comm/figure2.yaml")
+    comm.add_argument("--set", dest="overrides", action="append", default=[],
+                      metavar="KEY=VALUE", help="override a config value (repeatable)")
+    comm.add_argument("--json", action="store_true", help="print the report as JSON")
+    comm.add_argument("--out", default=None, help="also write comm_report.{json,csv,png} here")
+    comm.set_defaults(func=_comm_report)
     return parser
 
 

@@ -89,3 +89,30 @@ class Config:
 
 # Sections whose change makes an existing checkpoint unusable (shapes or meaning differ).
 RESUME_SENSITIVE = ("model", "data", "backend", "optimizer")
+
+
+@dataclasses.dataclass(frozen=True)
+class CommReportConfig:
+    """``qtnet comm-report --config FILE``: a protocol and the accuracy of its estimates."""
+
+    protocol: str = field("figure2", choices=("figure2", "chain"))
+    layers: int = field(1, min=1, help="figure2: L; chain: rounds")
+    qubits: int = field(10, min=1, max=4096, help="qubits of the data register (N = 2^qubits)")
+    depth: int = field(1, min=1, help="brickwork layers per unitary")
+    parties: int = field(3, min=2, help="chain only: the number of parties")
+    ansatz: str = field("ry_cz", choices=("ry_cz", "su4"))
+    observable: str = field("Z0")
+    epsilon: float = field(0.01, help="loss / gradient accuracy, > 0")
+    delta: float = field(0.05, help="failure probability, in (0, 1)")
+    gradient: str = field("none", choices=("none", "parameter_shift", "shadow"))
+    bits: int = field(32, min=1, help="bits per number in the classical analogue")
+    shadow_constant: float = field(1.0, help="the unknown constant C of the shadow estimate")
+
+    def validate(self) -> None:
+        if not self.epsilon > 0:
+            raise ConfigError(f"epsilon: expected a value > 0, got {self.epsilon!r}")
+        if not 0 < self.delta < 1:
+            raise ConfigError(f"delta: expected a value in (0, 1), got {self.delta!r}")
+        if not self.shadow_constant > 0:
+            raise ConfigError(f"shadow_constant: expected a value > 0, "
+                              f"got {self.shadow_constant!r}")

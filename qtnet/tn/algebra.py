@@ -26,8 +26,9 @@ def apply_mpo(mpo: MPO, mps: MPS, *, max_bond: int | None = None,
     _check_same_sites(mps, mpo, "apply_mpo")
     n, c, d, _ = mps.tensors.shape
     w = mpo.bond_cap
+    dtype = jnp.result_type(mps.dtype, mpo.dtype)    # a complex MPO makes a real state complex
     # [w, o, i, v] x [a, i, b] -> [(w a), o, (v b)]
-    t = jnp.einsum("nwoiv,naib->nwaovb", mpo.tensors.astype(mps.dtype), mps.tensors)
+    t = jnp.einsum("nwoiv,naib->nwaovb", mpo.tensors.astype(dtype), mps.tensors.astype(dtype))
     raw = MPS(t.reshape(n, w * c, d, w * c), mps.schmidt, mps.log_norm, mps.log_fidelity,
               mps.ranks)
     out, _ = canonicalize(raw, max_bond=max_bond or c, cutoff=cutoff)

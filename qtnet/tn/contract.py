@@ -83,9 +83,12 @@ def expectation_mpo(mps: MPS, mpo: MPO) -> jax.Array:
 
 def expectation_local(mps: MPS, local_ops) -> jax.Array:
     """<psi| prod_i op_i |psi> / <psi|psi> for ``local_ops [..., n, d, d]`` (vmapped over ...)."""
-    local_ops = jnp.asarray(local_ops).astype(mps.dtype)
+    # A real state with complex operators (Y) is contracted in complex arithmetic: casting
+    # the operators down would drop Y's imaginary entries (and Y x Y is real).
+    dtype = jnp.result_type(mps.dtype, jnp.asarray(local_ops).dtype)
+    local_ops = jnp.asarray(local_ops).astype(dtype)
     c = mps.bond_cap
-    start = jnp.zeros((c, c), mps.dtype).at[0, 0].set(1.0)
+    start = jnp.zeros((c, c), dtype).at[0, 0].set(1.0)
 
     def one(ops):
         def step(env, sites):

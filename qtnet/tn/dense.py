@@ -171,8 +171,9 @@ def norm(state: DenseState) -> jax.Array:
 
 
 def expectation_local(state: DenseState, local_ops) -> jax.Array:
-    local_ops = jnp.asarray(local_ops).astype(state.dtype)
-    psi = state.tensor()
+    dtype = jnp.result_type(state.dtype, jnp.asarray(local_ops).dtype)   # keep Y's imaginary part
+    local_ops = jnp.asarray(local_ops).astype(dtype)
+    psi = state.tensor().astype(dtype)
     n = state.n_sites
 
     def one(ops):
@@ -197,6 +198,26 @@ def expectation_mpo(state: DenseState, mpo: MPO) -> jax.Array:
     m = mpo_to_dense(mpo).astype(state.dtype)
     psi = state.amplitudes
     return jnp.vdot(psi, m @ psi) / jnp.vdot(psi, psi)
+
+
+def _with_vector(state: DenseState, vec, log_norm) -> DenseState:
+    """``state`` holding the (unnormalised) ``vec`` times ``exp(log_norm)``."""
+    nrm = jnp.linalg.norm(vec)
+    safe = jnp.where(nrm > 0, nrm, 1.0)
+    return dataclasses.replace(state, amplitudes=vec / safe,
+                               log_norm=log_norm + jnp.log(nrm).astype(state.log_norm.dtype))
+
+
+def apply_mpo(mpo: MPO, state: DenseState, **_) -> DenseState:
+    """``O|psi>`` with the MPO made dense (small registers only)."""
+    dtype = jnp.result_type(state.dtype, mpo.dtype)  # a complex MPO makes a real state complex
+    return _with_vector(state, mpo_to_dense(mpo).astype(dtype) @ state.amplitudes.astype(dtype),
+                        state.log_norm)
+
+
+def hadamard(a: DenseState, b: DenseState, **_) -> DenseState:
+    """Elementwise product ``a ⊙ b`` (norms included)."""
+    return _with_vector(a, a.amplitudes * b.amplitudes, a.log_norm + b.log_norm)
 
 
 def marginal_probabilities(state: DenseState, n_first: int) -> jax.Array:

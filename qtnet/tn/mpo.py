@@ -193,3 +193,15 @@ def mpo_pauli(observable, n_sites: int, *, dtype=None) -> MPO:
     """MPO of a Pauli string or a sum of them (bond = number of terms)."""
     coeffs, ops = pauli_terms(observable, n_sites)
     return mpo_sum([mpo_from_local(o, dtype=dtype) for o in ops], coeffs)
+
+
+def mpo_embed(mpo: MPO, start: int, n_sites: int) -> MPO:
+    """``1 ⊗ mpo ⊗ 1``: ``mpo`` on sites ``start .. start + k - 1`` of ``n_sites``, identity
+    elsewhere (identity cores carry the bond through index 0 of the padded bond)."""
+    k, w, d = mpo.n_sites, mpo.bond_cap, mpo.phys_dim
+    if start < 0 or start + k > n_sites:
+        raise ValueError(f"an MPO on {k} sites does not fit at site {start} of {n_sites}")
+    ident = jnp.zeros((w, d, d, w), mpo.dtype).at[0, :, :, 0].set(jnp.eye(d, dtype=mpo.dtype))
+    left = jnp.broadcast_to(ident, (start, w, d, d, w))
+    right = jnp.broadcast_to(ident, (n_sites - start - k, w, d, d, w))
+    return MPO(jnp.concatenate([left, mpo.tensors, right]))

@@ -1,0 +1,44 @@
+"""Ready-made protocols: the paper's Figure 2 model and a K-party chain (split learning)."""
+
+from __future__ import annotations
+
+from qtnet.parties.protocol import Encode, Party, Protocol, Readout, Unitary
+from qtnet.parties.registers import Register
+
+
+def figure2_protocol(n_qubits: int, layers: int, *, depth: int = 1, ansatz: str = "ry_cz",
+                     observable="Z0", devices=(None, None)) -> Protocol:
+    """|psi(theta, x)> = A_L B_L ... A_1 B_1 |x>, loss <psi|O|psi>.
+
+    Alice holds x (``data["x"]``) and the A's (``params["A1"]``...), Bob the B's; Alice reads
+    out. Per forward copy: 2L hand-offs of ``n_qubits`` qubits (Alice -> Bob -> Alice ...).
+    """
+    if layers < 1:
+        raise ValueError(f"layers must be >= 1, got {layers}")
+    reg = ("data",)
+    steps = [Encode("alice", "x")]
+    for layer in range(1, layers + 1):
+        steps.append(Unitary("bob", f"B{layer}", reg, depth, ansatz))
+        steps.append(Unitary("alice", f"A{layer}", reg, depth, ansatz))
+    steps.append(Readout("alice", observable=observable))
+    parties = (Party("alice", devices[0]), Party("bob", devices[1]))
+    return Protocol(parties, (Register("data", n_qubits),), steps)
+
+
+def chain_protocol(party_names, n_qubits: int, *, rounds: int = 1, depth: int = 1,
+                   ansatz: str = "ry_cz", observable="Z0", devices=None) -> Protocol:
+    """K parties in a chain (split learning): the first encodes x, each applies its own
+    unitary (``params["<name><round>"]``) and passes the state on; the last reads out."""
+    names = list(party_names)
+    if len(names) < 2:
+        raise ValueError(f"a chain needs at least 2 parties, got {len(names)}")
+    if rounds < 1:
+        raise ValueError(f"rounds must be >= 1, got {rounds}")
+    devices = devices or [None] * len(names)
+    reg = ("data",)
+    steps = [Encode(names[0], "x")]
+    for r in range(1, rounds + 1):
+        steps += [Unitary(name, f"{name}{r}", reg, depth, ansatz) for name in names]
+    steps.append(Readout(names[-1], observable=observable))
+    return Protocol(tuple(Party(n, d) for n, d in zip(names, devices)),
+                    (Register("data", n_qubits),), steps)

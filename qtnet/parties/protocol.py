@@ -1,0 +1,333 @@
+"""Parties and protocols: an ordered list of steps, each owned by one party, run on either backend.
+
+The state passes from party to party; every change of owner between consecutive steps is a
+*hand-off*, which :mod:`qtnet.comm` meters. Running a protocol is a pure function of
+``(params, data)``: jit it, differentiate it, vmap it over data.
+
+Values are those of the (sub-normalised) state the hardware would hold: a block encoding of M
+applies M itself (hardware applies M / alpha and succeeds with weight ||M psi||^2 / alpha^2;
+the meter folds alpha into the copy count), a Hadamard product applies psi ⊙ psi (two copies
+projected onto their diagonal). ``Readout`` returns <psi|O|psi> of that state, or
+Re <ref|psi> for a unit reference state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qtnet import tn
+from qtnet.parties.registers import Layout, Register, amplitude_encode
+from qtnet.tn import dense
+from qtnet.tn.gates import FIXED_2Q, ry, su4
+
+ANSATZE = ("ry_cz", "su4")
+
+
+@dataclasses.dataclass(frozen=True)
+class Party:
+    """A participant: owns data and/or parameters, and optionally a JAX device to run on."""
+
+    name: str
+    device: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Encode:
+    """Amplitude-encode ``data[key]`` (a vector over all registers, or a ready state)."""
+
+    party: str
+    key: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Unitary:
+    """A brickwork unitary of ``depth`` layers on ``registers`` with angles ``params[key]``.
+
+    ``ry_cz``: ``[depth, k]`` RY angles, CZ bricks; ``su4``: ``[depth, k // 2, 15]``.
+    """
+
+    party: str
+    key: str
+    registers: tuple[str, ...]
+    depth: int = 1
+    ansatz: str = "ry_cz"
+
+    def param_shape(self, k: int) -> tuple[int, ...]:
+        return (self.depth, k) if self.ansatz == "ry_cz" else (self.depth, k // 2, 15)
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockEncoding:
+    """Apply the MPO ``params[key]`` or ``data[key]`` on ``registers``; ``alpha >= ||M||_2``."""
+
+    party: str
+    key: str
+    registers: tuple[str, ...]
+    alpha: float
+
+
+@dataclasses.dataclass(frozen=True)
+class HadamardProduct:
+    """Two copies of the state projected onto their diagonal: psi ⊙ psi."""
+
+    party: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Readout:
+    """<psi|O|psi> for a Pauli observable, or Re <ref|psi> with ``data[reference]``."""
+
+    party: str
+    observable: Any = None
+    reference: str | None = None
+
+
+Step = Encode | Unitary | BlockEncoding | HadamardProduct | Readout
+
+
+@dataclasses.dataclass(frozen=True)
+class HandOff:
+    """The state moving between parties before ``step`` (an index into the steps)."""
+
+    step: int
+    sender: str
+    receiver: str
+    registers: tuple[str, ...]
+    qubits_per_copy: int
+    copies_factor: int           # copies of this state per readout copy (2^ Hadamard products)
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    parties: tuple[Party, ...]
+    layout: Layout
+    steps: tuple[Step, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "parties", tuple(self.parties))
+        object.__setattr__(self, "steps", tuple(self.steps))
+        if isinstance(self.layout, Sequence):
+            object.__setattr__(self, "layout", Layout(tuple(self.layout)))
+        self.validate()
+
+    # -- structure -------------------------------------------------------------------------
+
+    @property
+    def party_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parties)
+
+    def party(self, name: str) -> Party:
+        for p in self.parties:
+            if p.name == name:
+                return p
+        raise ValueError(f"unknown party {name!r}; parties are {', '.join(self.party_names)}")
+
+    def validate(self) -> None:
+        names = self.party_names
+        if len(set(names)) != len(names):
+            raise ValueError(f"party names must be unique: {', '.join(names)}")
+        if not self.steps or not isinstance(self.steps[0], Encode):
+            raise ValueError("a protocol starts with an Encode step")
+        if not isinstance(self.steps[-1], Readout) or any(
+                isinstance(s, Readout) for s in self.steps[:-1]):
+            raise ValueError("a protocol ends with exactly one Readout step")
+        for i, step in enumerate(self.steps):
+            if step.party not in names:
+                raise ValueError(f"step {i} ({type(step).__name__}) is owned by unknown party "
+                                 f"{step.party!r}; parties are {', '.join(names)}")
+            if isinstance(step, Encode) and i:
+                raise ValueError(f"step {i}: Encode may only be the first step")
+            if isinstance(step, Unitary | BlockEncoding):
+                self.layout.span(step.registers)       # raises on unknown / non-adjacent
+            if isinstance(step, Unitary) and step.ansatz not in ANSATZE:
+                raise ValueError(f"step {i}: unknown ansatz {step.ansatz!r}; choose one of "
+                                 f"{', '.join(ANSATZE)}")
+            if isinstance(step, Unitary) and (not isinstance(step.depth, int) or step.depth < 1):
+                raise ValueError(f"step {i}: depth must be a positive integer, got "
+                                 f"{step.depth!r}")
+            if isinstance(step, BlockEncoding) and not step.alpha > 0:
+                raise ValueError(f"step {i}: sub-normalisation alpha must be > 0, "
+                                 f"got {step.alpha}")
+            if isinstance(step, Readout) and (step.observable is None) == (step.reference is None):
+                raise ValueError(f"step {i}: a Readout takes an observable or a reference, "
+                                 f"exactly one")
+
+    def handoffs(self) -> list[HandOff]:
+        """Every change of owner between consecutive steps, with the qubits it carries."""
+        out = []
+        hadamards_after = [sum(isinstance(s, HadamardProduct) for s in self.steps[i:])
+                           for i in range(len(self.steps))]
+        for i in range(1, len(self.steps)):
+            prev, step = self.steps[i - 1], self.steps[i]
+            if prev.party != step.party:
+                # the state entering step i is needed 2^(Hadamard products from i on) times
+                out.append(HandOff(i, prev.party, step.party, self.layout.names,
+                                   self.layout.n_qubits, 2 ** hadamards_after[i]))
+        return out
+
+    def sub_normalisation(self) -> float:
+        """alpha of the state reaching the readout: block encodings multiply, a Hadamard
+        product squares what came before."""
+        alpha = 1.0
+        for step in self.steps:
+            if isinstance(step, BlockEncoding):
+                alpha *= step.alpha
+            elif isinstance(step, HadamardProduct):
+                alpha *= alpha
+        return alpha
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Angle array shape of every Unitary step, by parameter key."""
+        return {s.key: s.param_shape(len(self.layout.span(s.registers))) for s in self.steps
+                if isinstance(s, Unitary)}
+
+    def parameter_counts(self) -> dict[int, int]:
+        """Trainable angles per Unitary step (step index -> count)."""
+        shapes = self.param_shapes()
+        return {i: int(np.prod(shapes[s.key])) for i, s in enumerate(self.steps)
+                if isinstance(s, Unitary)}
+
+    def init_params(self, key, scale: float = 0.1, dtype=jnp.float32) -> dict[str, jax.Array]:
+        """Gaussian angles (std ``scale``) for every Unitary step."""
+        shapes = self.param_shapes()
+        keys = jax.random.split(key, len(shapes))
+        return {name: scale * jax.random.normal(k, shape, dtype)
+                for k, (name, shape) in zip(keys, shapes.items())}
+
+    # -- numerics --------------------------------------------------------------------------
+
+    def run(self, params: Mapping[str, Any], data: Mapping[str, Any], *, backend: str = "mps",
+            max_bond: int | None = None, cutoff: float = 0.0, dtype=None) -> jax.Array:
+        """The readout value. Pure in ``(params, data)``: jit/grad/vmap it."""
+        state = None
+        for i in range(len(self.steps)):
+            state = self.apply_step(i, state, params, data, backend=backend, max_bond=max_bond,
+                                    cutoff=cutoff, dtype=dtype)
+        return state
+
+    def apply_step(self, i: int, state, params, data, *, backend="mps", max_bond=None,
+                   cutoff=0.0, dtype=None):
+        """Step ``i`` on ``state``; the readout step returns the value instead of a state."""
+        step = self.steps[i]
+        ops, kw = _backend(backend, max_bond, cutoff)
+        n = self.layout.n_qubits
+        if isinstance(step, Encode):
+            source = _lookup(data, step.key, i, "data")
+            if isinstance(source, tn.MPS | dense.DenseState):
+                if source.n_sites != n:
+                    raise ValueError(f"step {i}: state {step.key!r} has {source.n_sites} "
+                                     f"sites, the registers have {n} qubits")
+                return source
+            state, _ = amplitude_encode(source, n, backend=backend, max_bond=max_bond,
+                                        cutoff=cutoff, dtype=dtype)
+            return state
+        if isinstance(step, Unitary):
+            sites = self.layout.span(step.registers)
+            angles = jnp.asarray(_lookup(params, step.key, i, "params"))
+            single, pairs = embed_brickwork(angles, step.ansatz, sites.start, len(sites), n,
+                                            state.dtype)
+            return ops.apply_brickwork(state, single, pairs, **kw)
+        if isinstance(step, BlockEncoding):
+            sites = self.layout.span(step.registers)
+            mpo = step_operator(step, i, params, data, len(sites))
+            check_sub_normalisation(mpo, step.alpha, f"step {i} ({step.key!r})")
+            return ops.apply_mpo(tn.mpo_embed(mpo, sites.start, n), state, **kw)
+        if isinstance(step, HadamardProduct):
+            return ops.hadamard(state, state, **kw)
+        # Readout
+        if step.observable is not None:
+            return ops.expectation_pauli(state, step.observable) * ops.norm(state) ** 2
+        ref = _lookup(data, step.reference, i, "data")
+        if not isinstance(ref, tn.MPS | dense.DenseState):
+            ref, _ = amplitude_encode(ref, n, backend=backend, max_bond=max_bond, dtype=dtype)
+        return jnp.real(ops.overlap(ref, state)) / ops.norm(ref)
+
+
+def _backend(backend: str, max_bond, cutoff):
+    if backend == "dense":
+        return dense, {}
+    if backend == "mps":
+        return tn, {"max_bond": max_bond, "cutoff": cutoff}
+    raise ValueError(f"unknown backend {backend!r}; choose mps or dense")
+
+
+def _lookup(mapping, key, i, what):
+    if key not in mapping:
+        raise ValueError(f"step {i} needs {what}[{key!r}], which is missing; {what} has "
+                         f"{', '.join(map(repr, mapping)) or 'no entries'}")
+    return mapping[key]
+
+
+def step_operator(step: BlockEncoding, i: int, params, data, n_sites: int) -> tn.MPO:
+    source = params if step.key in params else data
+    mpo = _lookup(source, step.key, i, "params or data")
+    if not isinstance(mpo, tn.MPO):
+        matrix = jnp.asarray(mpo)
+        mpo = tn.mpo_from_dense(matrix, n_sites=n_sites, dtype=matrix.dtype)
+    if mpo.n_sites != n_sites:
+        raise ValueError(f"step {i}: operator {step.key!r} acts on {mpo.n_sites} sites, the "
+                         f"registers {', '.join(step.registers)} have {n_sites} qubits")
+    return mpo
+
+
+MAX_NORM_CHECK_SITES = 12
+
+
+def check_sub_normalisation(mpo: tn.MPO, alpha: float, what: str) -> None:
+    """``alpha >= ||M||_2`` (checked on concrete operators of up to 12 sites)."""
+    if isinstance(mpo.tensors, jax.core.Tracer) or mpo.n_sites > MAX_NORM_CHECK_SITES:
+        return
+    norm = float(np.linalg.norm(np.asarray(tn.mpo_to_dense(mpo)), 2))
+    if norm > alpha * (1 + 1e-9):
+        raise ValueError(f"{what}: sub-normalisation alpha = {alpha:.6g} is below the "
+                         f"operator's spectral norm {norm:.6g}; a block encoding needs "
+                         f"alpha >= ||M||_2")
+
+
+def embed_brickwork(angles, ansatz: str, start: int, k: int, n: int, dtype):
+    """Full-width brickwork arrays ``(single [D', n, 2, 2], pairs [D', n // 2, 4, 4])`` for a
+    register of ``k`` qubits at site ``start``; identity elsewhere.
+
+    Layer ``l`` of the register pairs sites ``start + l % 2 + 2j``; the engine's global layer
+    ``g`` pairs from ``g % 2``, so a register at an odd site is shifted by one (empty) layer.
+    """
+    depth = angles.shape[0]
+    if ansatz == "ry_cz":
+        if angles.shape != (depth, k):
+            raise ValueError(f"ry_cz angles for {k} qubits have shape (depth, {k}), got "
+                             f"{angles.shape}")
+        local_single = ry(angles)
+        local_pairs = jnp.broadcast_to(jnp.asarray(FIXED_2Q["CZ"]), (depth, k // 2, 4, 4))
+    else:
+        if angles.shape != (depth, k // 2, 15):
+            raise ValueError(f"su4 angles for {k} qubits have shape (depth, {k // 2}, 15), "
+                             f"got {angles.shape}")
+        local_single = jnp.broadcast_to(jnp.eye(2), (depth, k, 2, 2))
+        local_pairs = su4(angles)
+    shift = start % 2
+    total = depth + shift
+    single = jnp.broadcast_to(jnp.eye(2, dtype=dtype), (total, n, 2, 2))
+    pairs = jnp.broadcast_to(jnp.eye(4, dtype=dtype), (total, n // 2, 4, 4))
+    single = single.at[shift:, start:start + k].set(local_single.astype(dtype))
+    # Static index bookkeeping (numpy), then one scatter: the program does not grow with depth.
+    src_layer, src_pair, dst_layer, dst_pair = [], [], [], []
+    for layer in range(depth):
+        g, first, used = layer + shift, start + layer % 2, (k - layer % 2) // 2
+        src_layer += [layer] * used
+        src_pair += list(range(used))
+        dst_layer += [g] * used
+        dst_pair += list(range((first - g % 2) // 2, (first - g % 2) // 2 + used))
+    if src_layer:
+        bricks = local_pairs[np.array(src_layer), np.array(src_pair)].astype(dtype)
+        pairs = pairs.at[np.array(dst_layer), np.array(dst_pair)].set(bricks)
+    return single, pairs
+
+
+__all__ = ["BlockEncoding", "Encode", "HadamardProduct", "HandOff", "Party", "Protocol",
+           "Readout", "Register", "Step", "Unitary", "embed_brickwork"]

@@ -1,0 +1,77 @@
+"""Finite-shot estimates: unbiased, with the spread the copy count predicts."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from qtnet.comm import parameter_shift_gradient, shot_estimate
+from qtnet.parties import (BlockEncoding, Encode, Party, Protocol, Readout, Register,
+                           figure2_protocol)
+
+F64 = jnp.float64
+SEEDS, SHOTS = 400, 256
+
+
+def _check_statistics(estimates, exact, per_shot_var):
+    """Mean within 4 standard errors; spread within 10% of sqrt(var / shots)."""
+    estimates = np.asarray(estimates)
+    sd = np.sqrt(per_shot_var / SHOTS)
+    assert abs(estimates.mean() - exact) < 4 * sd / np.sqrt(len(estimates))
+    assert estimates.std(ddof=1) == pytest.approx(sd, rel=0.10)
+
+
+@pytest.mark.parametrize("backend", ["dense", "mps"])
+def test_pauli_sum_estimates(backend):
+    obs = [(0.6, "Z0 Z2"), (-0.4, "X1"), (0.3, "Y0 Y1")]
+    protocol = figure2_protocol(3, 1, depth=2, observable=obs)
+    params = protocol.init_params(jax.random.PRNGKey(0), 1.0, F64)
+    data = {"x": jnp.asarray([0.3, -1.0, 0.2, 0.8, 0.5, 0.1, -0.4, 0.9])}
+    exact = float(protocol.run(params, data, backend=backend, dtype=F64))
+    keys = jax.random.split(jax.random.PRNGKey(1), SEEDS)
+    est = jax.jit(jax.vmap(lambda k: shot_estimate(protocol, params, data, k, SHOTS,
+                                                   backend=backend, dtype=F64)))(keys)
+    # Importance sampling: each shot is +-||c||_1 = +-1.3, so var = 1.3^2 - exact^2.
+    _check_statistics(est, exact, 1.3**2 - exact**2)
+
+
+def test_sub_normalised_state_and_overlap_readout():
+    m = np.diag([0.5, -0.25])
+    base = [Encode("a", "x"), BlockEncoding("b", "M", ("r",), 1.0)]
+    parties = (Party("a"), Party("b"))
+    data = {"x": jnp.asarray([0.6, 0.8]), "ref": jnp.asarray([1.0, 1.0])}
+    expect = Protocol(parties, (Register("r", 1),), [*base, Readout("b", "Z0")])
+    exact = float(expect.run({"M": m}, data, backend="dense", dtype=F64))
+    keys = jax.random.split(jax.random.PRNGKey(2), SEEDS)
+    est = jax.vmap(lambda k: shot_estimate(expect, {"M": m}, data, k, SHOTS, backend="dense",
+                                           dtype=F64))(keys)
+    success = 0.3**2 + 0.2**2                         # ||M x||^2 with alpha = 1
+    _check_statistics(est, exact, success - exact**2)
+
+    overlap = Protocol(parties, (Register("r", 1),), [*base, Readout("b", reference="ref")])
+    exact = float(overlap.run({"M": m}, data, backend="dense", dtype=F64))
+    est = jax.vmap(lambda k: shot_estimate(overlap, {"M": m}, data, k, SHOTS, backend="dense",
+                                           dtype=F64))(keys)
+    _check_statistics(est, exact, 1 - exact**2)
+
+
+def test_parameter_shift_gradient_is_unbiased():
+    protocol = figure2_protocol(3, 1, depth=1, observable="Z1")
+    params = protocol.init_params(jax.random.PRNGKey(3), 1.0, F64)
+    data = {"x": jnp.arange(1.0, 9.0)}
+    exact = jax.grad(lambda p: protocol.run(p, data, backend="mps", dtype=F64))(params)
+    keys = jax.random.split(jax.random.PRNGKey(4), 64)
+    grads = jax.jit(jax.vmap(lambda k: parameter_shift_gradient(
+        protocol, params, data, k, SHOTS, backend="mps", dtype=F64)))(keys)
+    for name in params:
+        mean, spread = np.mean(grads[name], 0), np.std(grads[name], 0)
+        # each component: (two independent shot means of +-1 outcomes) / 2
+        assert np.all(np.abs(mean - exact[name]) < 4 * np.sqrt(0.5 / SHOTS / 64) + 1e-12)
+        assert np.all(spread < np.sqrt(0.5 / SHOTS) * 1.3)
+
+
+def test_parameter_shift_refuses_su4():
+    protocol = figure2_protocol(2, 1, ansatz="su4")
+    params = protocol.init_params(jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match="su4 ansatz"):
+        parameter_shift_gradient(protocol, params, {"x": jnp.ones(4)}, jax.random.PRNGKey(0), 8)
