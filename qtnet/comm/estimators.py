@@ -9,6 +9,9 @@ Formulas (derivations and sources in ``docs/communication.md``):
   by |c_k|) after block encodings of total sub-normalisation alpha, A = alpha for an overlap
   (Hadamard test). To get Q to +-eps with probability >= 1 - delta:
       m = ceil(2 ln(2 / delta) * A^2 / eps^2).
+* A distribution over K outcomes (a class register of k qubits, K = 2^k) with every
+  probability to +-eps at once: indicator outcomes in [0, A] (A = alpha^2) and a union bound,
+      m = ceil(ln(2K / delta) * A^2 / (2 eps^2)).
 * Gradients by parameter shift (Mitarai et al. 2018; Schuld et al. 2019): for gates
   exp(-i theta G / 2) with G^2 = 1 (RY here), dL/dtheta = (L(theta + pi/2) - L(theta - pi/2)) / 2.
   Each of the 2P loss estimates to +-eps with failure probability delta / (2P) (union bound)
@@ -59,18 +62,30 @@ def hoeffding_copies(epsilon: float, delta: float, scale: float = 1.0) -> int:
     return math.ceil(2.0 * math.log(2.0 / delta) * scale**2 / epsilon**2)
 
 
-def parameter_shift_copies(n_params: int, epsilon: float, delta: float,
-                           scale: float = 1.0) -> int:
-    """2P loss estimates, each to +-epsilon with failure probability delta / (2P)."""
+def distribution_copies(epsilon: float, delta: float, n_outcomes: int,
+                        scale: float = 1.0) -> int:
+    """Copies to estimate all ``n_outcomes`` probabilities (each in [0, scale]) to +-epsilon."""
+    return math.ceil(math.log(2.0 * n_outcomes / delta) * scale**2 / (2.0 * epsilon**2))
+
+
+def parameter_shift_copies(n_params: int, epsilon: float, delta: float, scale: float = 1.0,
+                           n_outcomes: int | None = None) -> int:
+    """2P loss estimates, each to +-epsilon with failure probability delta / (2P); a
+    distribution readout (``n_outcomes``) estimates every outcome each time."""
     if n_params == 0:
         return 0
-    return 2 * n_params * hoeffding_copies(epsilon, delta / (2 * n_params), scale)
+    d = delta / (2 * n_params)
+    base = (hoeffding_copies(epsilon, d, scale) if n_outcomes is None
+            else distribution_copies(epsilon, d, n_outcomes, scale))
+    return 2 * n_params * base
 
 
 def shadow_copies(params_per_unitary, n_qubits: int, epsilon: float, delta: float,
-                  scale: float = 1.0, constant: float = 1.0) -> int:
-    """Sum over unitaries of C log2(P_l)^2 n ln(2K/delta) (scale/epsilon)^4 (an estimate)."""
+                  scale: float = 1.0, constant: float = 1.0, n_outcomes: int = 1) -> int:
+    """Sum over unitaries of C log2(P_l)^2 n ln(2K/delta) (scale/epsilon)^4 (an estimate);
+    a distribution readout adds its outcomes to the union bound: ln(2K n_outcomes / delta)."""
     counts = [p for p in params_per_unitary if p > 0]
     k = len(counts)
     return sum(math.ceil(constant * max(1.0, math.log2(p)) ** 2 * n_qubits
-                         * math.log(2 * k / delta) * (scale / epsilon) ** 4) for p in counts)
+                         * math.log(2 * k * n_outcomes / delta) * (scale / epsilon) ** 4)
+               for p in counts)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qtnet.comm.estimators import (Estimator, hoeffding_copies, parameter_shift_copies,
-                                   shadow_copies)
+from qtnet.comm.estimators import (Estimator, distribution_copies, hoeffding_copies,
+                                   parameter_shift_copies, shadow_copies)
 from qtnet.parties.protocol import Protocol
 from qtnet.tn.mpo import pauli_terms
 
@@ -30,26 +30,33 @@ FIELDS = ("step", "from", "to", "purpose", "registers", "qubits_per_copy", "copi
 
 
 def readout_scale(protocol: Protocol) -> float:
-    """A: the range of one copy's outcome is [-A, A] in units of the quantity estimated."""
+    """A: one copy's outcome spans [-A, A] ([0, A] for probabilities) in units of the
+    quantity estimated."""
     readout = protocol.steps[-1]
     alpha = protocol.sub_normalisation()
-    if readout.observable is None:
+    if readout.kind == "reference":
         return alpha                                    # Hadamard test on the overlap
+    if readout.kind == "probabilities":
+        return alpha**2
     coeffs, _ = pauli_terms(readout.observable, protocol.layout.n_qubits)
     return float(np.sum(np.abs(coeffs))) * alpha**2
 
 
 def copies_per_purpose(protocol: Protocol, estimator: Estimator) -> dict[str, int]:
     """Readout copies for the loss and for the gradient under ``estimator``."""
-    scale = readout_scale(protocol)
-    out = {"loss": hoeffding_copies(estimator.epsilon, estimator.delta, scale)}
+    scale, readout = readout_scale(protocol), protocol.steps[-1]
+    eps, delta = estimator.epsilon, estimator.delta
+    outcomes = 2**readout.probabilities if readout.kind == "probabilities" else None
+    if outcomes is None:
+        out = {"loss": hoeffding_copies(eps, delta, scale)}
+    else:
+        out = {"loss": distribution_copies(eps, delta, outcomes, scale)}
     counts = list(protocol.parameter_counts().values())
     if estimator.gradient == "parameter_shift":
-        out["gradient"] = parameter_shift_copies(sum(counts), estimator.epsilon,
-                                                 estimator.delta, scale)
+        out["gradient"] = parameter_shift_copies(sum(counts), eps, delta, scale, outcomes)
     elif estimator.gradient == "shadow":
-        out["gradient"] = shadow_copies(counts, protocol.layout.n_qubits, estimator.epsilon,
-                                        estimator.delta, scale, estimator.shadow_constant)
+        out["gradient"] = shadow_copies(counts, protocol.layout.n_qubits, eps, delta, scale,
+                                        estimator.shadow_constant, outcomes or 1)
     return out
 
 

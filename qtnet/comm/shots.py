@@ -80,6 +80,18 @@ def pauli_shots(key, state, observable, shots: int, alpha: float = 1.0) -> jax.A
     return jnp.where(ok, signed, 0.0)
 
 
+def distribution_shots(key, state, n_first: int, shots: int, alpha: float = 1.0) -> jax.Array:
+    """Observed frequencies ``[2^n_first]`` of the first ``n_first`` qubits over ``shots``
+    copies (failed preparations of a sub-normalised state count in no outcome)."""
+    ops = _ops(state)
+    k_sample, k_ok = jax.random.split(key)
+    bits = ops.sample(k_sample, state, shots)[:, :n_first]             # [shots, k]
+    index = jnp.sum(bits * (2 ** jnp.arange(n_first - 1, -1, -1)), axis=-1)
+    ok = jax.random.uniform(k_ok, (shots,)) < ops.norm(state) ** 2 / alpha**2
+    counts = jnp.zeros(2**n_first).at[index].add(jnp.where(ok, 1.0, 0.0))
+    return counts / shots
+
+
 def hadamard_test_shots(key, value, shots: int, alpha: float = 1.0) -> jax.Array:
     """``[shots]`` +-1 outcomes of a Hadamard test with mean Re<ref|psi> / alpha."""
     p_plus = jnp.clip((1 + value / alpha) / 2, 0.0, 1.0)
@@ -95,6 +107,8 @@ def shot_estimate(protocol: Protocol, params, data, key, shots: int, *, backend:
         state = protocol.apply_step(i, state, params, data, **kw)
     readout: Readout = protocol.steps[-1]
     alpha = protocol.sub_normalisation()
+    if readout.kind == "probabilities":
+        return distribution_shots(key, state, readout.probabilities, shots, alpha) * alpha**2
     if readout.observable is not None:
         outcomes = pauli_shots(key, state, readout.observable, shots, alpha)
         return jnp.mean(outcomes) * alpha**2

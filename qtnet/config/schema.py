@@ -68,6 +68,15 @@ class CheckpointConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class MeteringConfig:
+    enabled: bool = field(True, help="log the communication a circuit model's training costs")
+    epsilon: float = field(0.05, help="accuracy of each loss / gradient estimate, > 0")
+    delta: float = field(0.05, help="failure probability, in (0, 1)")
+    gradient: str = field("parameter_shift", choices=("none", "parameter_shift", "shadow"))
+    bits: int = field(32, min=1, help="bits per number in the classical analogue")
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     model: ModelConfig = section(ModelConfig)
     data: DataConfig = section(DataConfig)
@@ -76,9 +85,16 @@ class Config:
     schedule: ScheduleConfig = section(ScheduleConfig)
     training: TrainingConfig = section(TrainingConfig)
     checkpoint: CheckpointConfig = section(CheckpointConfig)
+    metering: MeteringConfig = section(MeteringConfig)
 
     def validate(self) -> None:
         """Checks that span sections."""
+        if not self.metering.epsilon > 0:
+            raise ConfigError(f"metering.epsilon: expected a value > 0, "
+                              f"got {self.metering.epsilon!r}")
+        if not 0 < self.metering.delta < 1:
+            raise ConfigError(f"metering.delta: expected a value in (0, 1), "
+                              f"got {self.metering.delta!r}")
         if self.model.ansatz == "su4" and not self.backend.dtype.startswith("complex"):
             raise ConfigError(f"model.ansatz: su4 gates are complex; set backend.dtype to "
                               f"complex64 or complex128 (got {self.backend.dtype})")

@@ -59,8 +59,16 @@ class Figure2Classifier(nnx.Module):
         real = jnp.finfo(self.dtype).dtype
         n = self.n_qubits
         shape = (layers, depth, n) if ansatz == "ry_cz" else (layers, depth, n // 2, 15)
+        self.layers, self.depth = layers, depth
         self.alice = nnx.Param(init_scale * jax.random.normal(rngs.params(), shape, real))
         self.bob = nnx.Param(init_scale * jax.random.normal(rngs.params(), shape, real))
+
+    def protocol(self):
+        """The same model as a two-party protocol, for the communication meter."""
+        from qtnet.parties import figure2_protocol
+
+        return figure2_protocol(self.n_qubits, self.layers, depth=self.depth,
+                                ansatz=self.ansatz, class_qubits=self.class_qubits)
 
     def _brickwork(self, angles):
         """``(single [depth, n, 2, 2], pairs [depth, n//2, 4, 4])`` of one party's unitary."""

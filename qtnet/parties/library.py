@@ -7,11 +7,13 @@ from qtnet.parties.registers import Register
 
 
 def figure2_protocol(n_qubits: int, layers: int, *, depth: int = 1, ansatz: str = "ry_cz",
-                     observable="Z0", devices=(None, None)) -> Protocol:
+                     observable="Z0", class_qubits: int | None = None,
+                     devices=(None, None)) -> Protocol:
     """|psi(theta, x)> = A_L B_L ... A_1 B_1 |x>, loss <psi|O|psi>.
 
     Alice holds x (``data["x"]``) and the A's (``params["A1"]``...), Bob the B's; Alice reads
-    out. Per forward copy: 2L hand-offs of ``n_qubits`` qubits (Alice -> Bob -> Alice ...).
+    out <O>, or with ``class_qubits = k`` the distribution of the first k qubits (a
+    classifier's class register). Per forward copy: 2L hand-offs of ``n_qubits`` qubits.
     """
     if layers < 1:
         raise ValueError(f"layers must be >= 1, got {layers}")
@@ -20,7 +22,10 @@ def figure2_protocol(n_qubits: int, layers: int, *, depth: int = 1, ansatz: str 
     for layer in range(1, layers + 1):
         steps.append(Unitary("bob", f"B{layer}", reg, depth, ansatz))
         steps.append(Unitary("alice", f"A{layer}", reg, depth, ansatz))
-    steps.append(Readout("alice", observable=observable))
+    if class_qubits is None:
+        steps.append(Readout("alice", observable=observable))
+    else:
+        steps.append(Readout("alice", probabilities=class_qubits))
     parties = (Party("alice", devices[0]), Party("bob", devices[1]))
     return Protocol(parties, (Register("data", n_qubits),), steps)
 

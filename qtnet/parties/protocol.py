@@ -81,11 +81,19 @@ class HadamardProduct:
 
 @dataclasses.dataclass(frozen=True)
 class Readout:
-    """<psi|O|psi> for a Pauli observable, or Re <ref|psi> with ``data[reference]``."""
+    """One of: <psi|O|psi> for a Pauli ``observable``; Re <ref|psi> with ``data[reference]``;
+    the Born probabilities ``[2^k]`` of the first ``probabilities = k`` qubits (a class
+    register), times ||psi||^2."""
 
     party: str
     observable: Any = None
     reference: str | None = None
+    probabilities: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return ("observable" if self.observable is not None else
+                "reference" if self.reference is not None else "probabilities")
 
 
 Step = Encode | Unitary | BlockEncoding | HadamardProduct | Readout
@@ -154,9 +162,16 @@ class Protocol:
             if isinstance(step, BlockEncoding) and not step.alpha > 0:
                 raise ValueError(f"step {i}: sub-normalisation alpha must be > 0, "
                                  f"got {step.alpha}")
-            if isinstance(step, Readout) and (step.observable is None) == (step.reference is None):
-                raise ValueError(f"step {i}: a Readout takes an observable or a reference, "
-                                 f"exactly one")
+            if isinstance(step, Readout):
+                given = [step.observable is not None, step.reference is not None,
+                         step.probabilities is not None]
+                if sum(given) != 1:
+                    raise ValueError(f"step {i}: a Readout takes exactly one of observable, "
+                                     f"reference, probabilities")
+                if step.probabilities is not None and not (
+                        1 <= step.probabilities <= self.layout.n_qubits):
+                    raise ValueError(f"step {i}: probabilities of the first "
+                                     f"{step.probabilities} qubits of {self.layout.n_qubits}")
 
     def handoffs(self) -> list[HandOff]:
         """Every change of owner between consecutive steps, with the qubits it carries."""
@@ -243,6 +258,8 @@ class Protocol:
         # Readout
         if step.observable is not None:
             return ops.expectation_pauli(state, step.observable) * ops.norm(state) ** 2
+        if step.probabilities is not None:
+            return ops.marginal_probabilities(state, step.probabilities) * ops.norm(state) ** 2
         ref = _lookup(data, step.reference, i, "data")
         if not isinstance(ref, tn.MPS | dense.DenseState):
             ref, _ = amplitude_encode(ref, n, backend=backend, max_bond=max_bond, dtype=dtype)

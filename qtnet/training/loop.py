@@ -64,6 +64,7 @@ class _Setup:
     graphdef: object
     state: object
     tx: object
+    comm_per_step: dict          # communication one training step costs (empty: not metered)
 
 
 def _set_precision(config: Config) -> None:
@@ -78,7 +79,21 @@ def _setup(config: Config) -> _Setup:
                         nnx.Rngs(params=config.training.seed))
     tx = build_optimizer(config)
     graphdef, state = init_state(model, tx, config.training.seed)
-    return _Setup(config, data, graphdef, state, tx)
+    return _Setup(config, data, graphdef, state, tx, _comm_per_step(config, model))
+
+
+def _comm_per_step(config: Config, model) -> dict:
+    """Quantum qubits and classical bits one step costs: every sample of the batch needs its
+    own copies for the loss and the gradient (bookkeeping only; nothing traced)."""
+    m = config.metering
+    if not m.enabled or not hasattr(model, "protocol"):
+        return {}
+    from qtnet.comm import Estimator, meter
+
+    totals = meter(model.protocol(), Estimator(m.epsilon, m.delta, m.gradient, m.bits)).totals()
+    batch = config.training.batch_size
+    return {"quantum_qubits": batch * totals["quantum_qubits"],
+            "classical_bits": batch * totals["classical_bits"]}
 
 
 def _train_batch(data: Dataset, config: Config, step: int) -> dict:
@@ -186,6 +201,8 @@ def train(config: Config, workdir: str | Path, *, force_restart: bool = False,
                 else:
                     step_seconds.append(time.perf_counter() - t0)
                 done = step + 1
+                for key, per_step in setup.comm_per_step.items():     # cumulative totals
+                    train_metrics[f"comm_{key}"] = done * per_step
                 log.write(done, "train", train_metrics)
                 if not math.isfinite(train_metrics["loss"]):
                     kept = f"step {last_saved}" if last_saved is not None else "none"
@@ -203,7 +220,8 @@ def train(config: Config, workdir: str | Path, *, force_restart: bool = False,
                     log.write(done, "eval", eval_metrics)
                 if saving:
                     meta = {"config": dataclasses.asdict(config), "data_position": done,
-                            "train": train_metrics, "eval": eval_metrics}
+                            "train": train_metrics, "eval": eval_metrics,
+                            "meter": {k: done * v for k, v in setup.comm_per_step.items()}}
                     ranked = {f"train/{k}": v for k, v in train_metrics.items()}
                     if scheduled:
                         ranked.update({f"eval/{k}": v for k, v in eval_metrics.items()})

@@ -75,9 +75,11 @@ class MetricsLog:
             now = time.perf_counter()
             rate = self.log_every / max(now - self._last_time, 1e-9)
             self._last_time = now
+            comm = (f" comm {record['comm_quantum_qubits']:.3g} qubits"
+                    if "comm_quantum_qubits" in record else "")
             self.echo(f"step {step}/{self.total}: loss {record['loss']:.4f} "
-                      f"accuracy {record['accuracy']:.3f} fidelity {record['fidelity']:.4f} "
-                      f"({rate:.2f} steps/s)")
+                      f"accuracy {record['accuracy']:.3f} fidelity {record['fidelity']:.4f}"
+                      f"{comm} ({rate:.2f} steps/s)")
 
     def _say(self, text: str) -> None:
         if self._bar is not None:

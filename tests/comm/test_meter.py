@@ -80,3 +80,15 @@ def test_report_outputs(tmp_path):
 def test_bad_estimators_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Estimator(**kwargs)
+
+
+def test_class_register_readout_counts_every_outcome():
+    """A classifier reads the distribution of k class qubits: all 2^k probabilities to +-eps."""
+    n, layers, depth, k, eps, delta = 6, 2, 3, 4, 0.05, 0.05
+    protocol = figure2_protocol(n, layers, depth=depth, class_qubits=k)
+    p = 2 * layers * depth * n
+    m = math.ceil(math.log(2 * 2**k / delta) / (2 * eps**2))
+    m_ps = 2 * p * math.ceil(math.log(2 * 2**k * 2 * p / delta) / (2 * eps**2))
+    report = meter(protocol, Estimator(eps, delta, "parameter_shift"))
+    assert {r["purpose"]: r["copies"] for r in report.rows} == {"loss": m, "gradient": m_ps}
+    assert report.totals()["quantum_qubits"] == 2 * layers * n * (m + m_ps)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from flax import nnx
 
 from qtnet.config import Config, ConfigError, load
 from qtnet.training import (Checkpoints, NonFiniteLossError, batch_indices, evaluate,
@@ -30,6 +31,17 @@ def test_tiny_trains_stops_resumes_and_evaluates(tmp_path, capsys):
     assert "resumed from the checkpoint at step 2" in out
     records = read_metrics(Path(run) / "metrics.jsonl")
     assert [r["step"] for r in records if r["split"] == "train"] == [1, 2, 3, 4]
+    from qtnet.comm import Estimator, meter
+    from qtnet.models import Figure2Classifier
+
+    config = load(Config, TINY)
+    model = Figure2Classifier(64, 10, layers=config.model.layers, depth=config.model.depth,
+                              rngs=nnx.Rngs(0))
+    per_sample = meter(model.protocol(), Estimator(0.05, 0.05, "parameter_shift")).totals()
+    for r in records:
+        if r["split"] == "train":
+            want = r["step"] * config.training.batch_size * per_sample["quantum_qubits"]
+            assert r["comm_quantum_qubits"] == want
     summary = json.loads((Path(run) / "summary.json").read_text())
     assert summary["resumed_from"] == 2 and summary["steps_run"] == 2
     assert (Path(run) / "curves.png").stat().st_size > 0
