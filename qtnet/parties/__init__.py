@@ -1,5 +1,7 @@
 """Parties, registers and protocols: the paper's distributed compositional models."""
 
+from qtnet.parties.devices import (DeviceRun, data_mesh, place_params, run_batch,
+                                   run_on_devices, shard_batch)
 from qtnet.parties.library import chain_protocol, figure2_protocol
 from qtnet.parties.protocol import (BlockEncoding, Encode, HadamardProduct, HandOff, Party,
                                     Protocol, Readout, Unitary, embed_brickwork)
@@ -7,7 +9,8 @@ from qtnet.parties.registers import (Layout, Register, amplitude_encode, encode_
                                      pad_to_register, qubits_for)
 
 __all__ = [
-    "BlockEncoding", "Encode", "HadamardProduct", "HandOff", "Layout", "Party", "Protocol",
+    "BlockEncoding", "DeviceRun", "Encode", "HadamardProduct", "HandOff", "Layout", "Party",
+    "Protocol", "data_mesh", "place_params", "run_batch", "run_on_devices", "shard_batch",
     "Readout", "Register", "Unitary", "amplitude_encode", "chain_protocol", "embed_brickwork",
     "encode_matrix", "figure2_protocol", "pad_to_register", "qubits_for",
 ]

@@ -142,7 +142,7 @@ def test_encodings_keep_log_norms_and_pad_explicitly():
      "starts with an Encode step"),
     (lambda: Protocol((Party("a"),), (Register("r", 2),),
                       [Encode("a", "x"), Readout("a")]),
-     "an observable or a reference, exactly one"),
+     "exactly one of observable, reference, probabilities"),
     (lambda: Protocol((Party("a"),), (Register("r", 2),),
                       [Encode("a", "x"), BlockEncoding("a", "M", ("r",), 0.0),
                        Readout("a", "Z0")]),

@@ -21,32 +21,36 @@ ROOT = Path(__file__).resolve().parents[2]
 STEPS = 300
 SETTINGS = [f"training.steps={STEPS}", "checkpoint.every=25", "checkpoint.keep=3",
             "training.eval_every=50", "training.log_every=50"]
+# The circuit model for the SIGKILL test; the (faster to compile) classical baseline for the
+# SIGTERM and damaged-checkpoint tests, which exercise the same checkpoint machinery.
+MLP = ["model.type=mlp", "model.hidden=16"]
 pytestmark = pytest.mark.slow
 
 
-def _command(workdir):
-    sets = [a for s in SETTINGS for a in ("--set", s)]
+def _command(workdir, extra=()):
+    sets = [a for s in (*SETTINGS, *extra) for a in ("--set", s)]
     return [sys.executable, "-m", "train", "--config", "configs/tiny.yaml",
             "--workdir", str(workdir), *sets]
 
 
-def _run(workdir):
-    proc = subprocess.run(_command(workdir), cwd=ROOT, capture_output=True, text=True,
+def _run(workdir, extra=()):
+    proc = subprocess.run(_command(workdir, extra), cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
     return proc
 
 
-def _final_params(workdir):
-    config = load(Config, ROOT / "configs" / "tiny.yaml", SETTINGS)
+def _final_params(workdir, extra):
+    config = load(Config, ROOT / "configs" / "tiny.yaml", [*SETTINGS, *extra])
     step, state, _ = Checkpoints(workdir / "checkpoints", config.checkpoint).restore(
         _setup(config).state)
     assert step == STEPS
     return state
 
 
-def _assert_same_run(a, b):
-    for x, y in zip(jax.tree.leaves(_final_params(a)), jax.tree.leaves(_final_params(b))):
+def _assert_same_run(a, b, extra=()):
+    for x, y in zip(jax.tree.leaves(_final_params(a, extra)),
+                    jax.tree.leaves(_final_params(b, extra))):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     assert read_metrics(a / "metrics.jsonl") == read_metrics(b / "metrics.jsonl")
 
@@ -58,9 +62,16 @@ def straight(tmp_path_factory):
     return workdir
 
 
-def _start_and_wait(workdir, min_step):
+@pytest.fixture(scope="module")
+def straight_mlp(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("straight_mlp")
+    _run(workdir, MLP)
+    return workdir
+
+
+def _start_and_wait(workdir, min_step, extra=()):
     """Start a run and return the process once it has logged ``min_step`` training steps."""
-    proc = subprocess.Popen(_command(workdir), cwd=ROOT, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(_command(workdir, extra), cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
@@ -83,28 +94,28 @@ def test_sigkill_then_restart_is_bit_for_bit_the_straight_run(straight, tmp_path
     _assert_same_run(straight, tmp_path)
 
 
-def test_sigterm_saves_then_resumes_exactly(straight, tmp_path):
-    proc = _start_and_wait(tmp_path, 60)
+def test_sigterm_saves_then_resumes_exactly(straight_mlp, tmp_path):
+    proc = _start_and_wait(tmp_path, 60, MLP)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, err
     stopped = int(err.split("stopped by SIGTERM at step ")[1].split(";")[0])
-    config = load(Config, ROOT / "configs" / "tiny.yaml", SETTINGS)
+    config = load(Config, ROOT / "configs" / "tiny.yaml", [*SETTINGS, *MLP])
     assert max(Checkpoints(tmp_path / "checkpoints", config.checkpoint).steps()) == stopped
-    assert f"resumed from the checkpoint at step {stopped}" in _run(tmp_path).stdout
-    _assert_same_run(straight, tmp_path)
+    assert f"resumed from the checkpoint at step {stopped}" in _run(tmp_path, MLP).stdout
+    _assert_same_run(straight_mlp, tmp_path, MLP)
 
 
-def test_damaged_latest_checkpoint_falls_back_to_the_previous(straight, tmp_path):
+def test_damaged_latest_checkpoint_falls_back_to_the_previous(straight_mlp, tmp_path):
     run = tmp_path / "run"
-    shutil.copytree(straight, run)
+    shutil.copytree(straight_mlp, run)
     # A save killed part-way (truncated data file) and one killed before its rename.
     data_files = sorted((run / "checkpoints" / str(STEPS) / "state").rglob("d/*"))
     for f in data_files:
         f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 2])
     (run / "checkpoints" / f"{STEPS + 25}.orbax-checkpoint-tmp-1").mkdir()
-    proc = _run(run)
+    proc = _run(run, MLP)
     assert f"checkpoint at step {STEPS} " in proc.stderr and "cannot be read" in proc.stderr
     assert f"resumed from the checkpoint at step {STEPS - 25}" in proc.stdout
     assert any((run / "corrupt").iterdir())
-    _assert_same_run(straight, run)
+    _assert_same_run(straight_mlp, run, MLP)

@@ -1,0 +1,120 @@
+"""Parties as the devices of one SPMD program: one device per party, on one machine or across
+processes started with ``jax.distributed.initialize`` (JAX's own runtime, no home-made RPC).
+
+Every array the protocol touches carries a leading ``party`` axis sharded over a 1-d mesh,
+slot p on party p's device. Party p's parameters and data are real only in slot p (the other
+slots hold zeros and are never read), so they never leave their owner. Each step runs on
+every device but takes effect only in its owner's slot (``lax.cond`` on the axis index); a
+hand-off is a ``ppermute`` of the state from the sender's slot to the receiver's, the one
+collective that moves data between parties. The readout is ``psum``-ed so every process sees
+the value. ``jax.grad`` goes through all of it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from qtnet.parties.devices import _keys, nbytes
+from qtnet.parties.protocol import Protocol
+
+AXIS = "party"
+
+
+def party_mesh(protocol: Protocol, devices=None) -> Mesh:
+    """A mesh with one device per party, in the protocol's party order."""
+    devices = list(devices if devices is not None else jax.devices())
+    k = len(protocol.parties)
+    if len(devices) < k:
+        raise ValueError(f"{k} parties need {k} devices; JAX sees {len(devices)}")
+    return Mesh(np.asarray(devices[:k]), (AXIS,))
+
+
+def owned_inputs(protocol: Protocol, params: dict, data: dict) -> dict[str, str]:
+    """Which party owns each parameter and data entry (the steps that read it)."""
+    owner: dict[str, str] = {}
+    for step in protocol.steps:
+        p_keys, d_keys = _keys(step)
+        for key in (*p_keys, *d_keys):
+            if key in params or key in data:
+                prev = owner.setdefault(key, step.party)
+                if prev != step.party:
+                    raise ValueError(f"{key!r} is read by both {prev!r} and {step.party!r}; "
+                                     f"each input belongs to one party")
+    return owner
+
+
+def stack_by_owner(protocol: Protocol, values: dict, owner: dict[str, str], mesh: Mesh,
+                   local_party: str | None = None) -> dict:
+    """Global ``[K, ...]`` arrays sharded over parties: slot p holds the entry if party p owns
+    it, zeros otherwise. In a multi-process run pass ``local_party``: this process supplies
+    only its own slot (zeros for entries other parties own, which it does not have)."""
+    names = list(protocol.party_names)
+    sharding = NamedSharding(mesh, PartitionSpec(AXIS))
+    out = {}
+    for key, value in values.items():
+        if key not in owner:
+            continue
+        value = jnp.asarray(value)
+        slots = [value if owner[key] == name else jnp.zeros_like(value) for name in names]
+        if local_party is None:
+            out[key] = jax.device_put(jnp.stack(slots), sharding)
+        else:
+            mine = slots[names.index(local_party)][None]
+            out[key] = jax.make_array_from_process_local_data(sharding, np.asarray(mine),
+                                                              (len(names), *value.shape))
+    return out
+
+
+def _on_owner(is_owner, apply, state, is_readout: bool):
+    """``apply(state)`` on the owner's slot; elsewhere the state stays (zeros: nothing yet)."""
+    if state is None:                             # the Encode step creates the state
+        shape = jax.eval_shape(lambda: apply(None))
+        zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shape)
+        return jax.lax.cond(is_owner, lambda: apply(None), lambda: zeros)
+    if is_readout:                                # a value only on the owner; psum-ed after
+        shape = jax.eval_shape(apply, state)
+        return jax.lax.cond(is_owner, apply, lambda s: jnp.zeros(shape.shape, shape.dtype),
+                            state)
+    return jax.lax.cond(is_owner, apply, lambda s: s, state)
+
+
+def spmd_runner(protocol: Protocol, mesh: Mesh, **kw):
+    """``run(params_stacked, data_stacked) -> (value, handoff_bytes)``, jitted once.
+
+    ``handoff_bytes`` maps each hand-off (index of the receiving step) to the bytes of the
+    state the ``ppermute`` moved.
+    """
+    names = list(protocol.party_names)
+    moved: dict[int, int] = {}
+
+    def body(params, data):
+        me = jax.lax.axis_index(AXIS)
+        p_local = jax.tree.map(lambda a: a[0], params)
+        d_local = jax.tree.map(lambda a: a[0], data)
+        state = None
+        for i, step in enumerate(protocol.steps):
+            owner = names.index(step.party)
+            if i and protocol.steps[i - 1].party != step.party:
+                sender = names.index(protocol.steps[i - 1].party)
+                moved[i] = nbytes(state)          # trace time: shapes are static
+                state = jax.lax.ppermute(state, AXIS, [(sender, owner)])
+            apply = functools.partial(protocol.apply_step, i, params=p_local, data=d_local,
+                                      **kw)
+            state = _on_owner(me == owner, apply, state, i == len(protocol.steps) - 1)
+        return jax.lax.psum(state, AXIS)[None]
+
+    spec = PartitionSpec(AXIS)
+    # check_vma=False: the cond branches mix per-party (varying) and constant values by design.
+    mapped = jax.shard_map(body, mesh=mesh, in_specs=(spec, spec), out_specs=spec,
+                           check_vma=False)
+
+    @jax.jit
+    def run(params, data):
+        return mapped(params, data)[0]
+
+    return run, moved
