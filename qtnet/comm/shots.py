@@ -134,3 +134,12 @@ def parameter_shift_gradient(protocol: Protocol, params, data, key, shots: int, 
 
     values = jax.vmap(one)(shifts, keys)
     return unravel((values[:p] - values[p:]) / 2)
+
+
+def shot_value_and_grad(protocol: Protocol, params, data, key, shots: int, **kw):
+    """``(loss, grad)`` as hardware would estimate them: the loss from ``shots`` copies and
+    the gradient by parameter shift (``2P`` more estimates of ``shots`` copies each). Use it in
+    place of ``jax.value_and_grad`` to train with shot noise; pass ``fold_in(key, step)``."""
+    k_loss, k_grad = jax.random.split(key)
+    loss = shot_estimate(protocol, params, data, k_loss, shots, **kw)
+    return loss, parameter_shift_gradient(protocol, params, data, k_grad, shots, **kw)

@@ -75,3 +75,27 @@ def test_parameter_shift_refuses_su4():
     params = protocol.init_params(jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="su4 ansatz"):
         parameter_shift_gradient(protocol, params, {"x": jnp.ones(4)}, jax.random.PRNGKey(0), 8)
+
+
+def test_training_on_shot_noise_estimates_lowers_the_exact_loss():
+    """Gradient descent with parameter-shift gradients from finite shots, per-step keys
+    fold_in(key, step): the exact loss goes down as it does with exact gradients."""
+    import optax
+
+    from qtnet.comm import shot_value_and_grad
+
+    protocol = figure2_protocol(3, 1, depth=1, observable="Z0")
+    params = protocol.init_params(jax.random.PRNGKey(5), 0.5, F64)
+    data = {"x": jnp.arange(1.0, 9.0)}
+    exact = jax.jit(lambda p: protocol.run(p, data, backend="dense", dtype=F64))
+    step_fn = jax.jit(lambda p, k: shot_value_and_grad(protocol, p, data, k, 256,
+                                                       backend="dense", dtype=F64))
+    tx = optax.sgd(0.3)
+    opt_state, key = tx.init(params), jax.random.PRNGKey(6)
+    start = float(exact(params))
+    for step in range(25):
+        _, grads = step_fn(params, jax.random.fold_in(key, step))
+        updates, opt_state = tx.update(grads, opt_state)
+        params = optax.apply_updates(params, updates)
+    # <Z0> is bounded below by -1: from about -0.78 to within 0.05 of the minimum.
+    assert start > -0.8 and float(exact(params)) < -0.95, (start, float(exact(params)))
