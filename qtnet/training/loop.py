@@ -120,7 +120,7 @@ def run_eval(eval_step, params, data: Dataset, batch_size: int) -> dict:
             "fidelity": totals["fidelity"] / count}
 
 
-def _check_compatible(workdir: Path, config: Config, force_restart: bool) -> None:
+def _check_compatible(workdir: Path, config: Config, force_restart: bool, echo=print) -> None:
     stored_path = workdir / CONFIG_FILE
     has_run = (workdir / "checkpoints").is_dir() and any((workdir / "checkpoints").iterdir())
     if not has_run:
@@ -139,6 +139,11 @@ def _check_compatible(workdir: Path, config: Config, force_restart: bool) -> Non
                     f"{workdir} holds a run with {sec}.{key}={stored[sec].get(key)!r}, this "
                     f"config has {current[sec][key]!r}; pass --force-restart to start over "
                     f"(the old run is moved aside) or use another --workdir")
+    old_steps, new_steps = stored["training"]["steps"], config.training.steps
+    if old_steps != new_steps and config.schedule.type != "constant":
+        echo(f"warning: training.steps changed from {old_steps} to {new_steps}; the "
+             f"{config.schedule.type} schedule is laid out over training.steps, so the learning "
+             f"rate from here on differs from either unbroken run")
 
 
 def _archive(workdir: Path) -> Path:
@@ -169,7 +174,7 @@ def train(config: Config, workdir: str | Path, *, force_restart: bool = False,
     """Train (or resume) the run in ``workdir`` as ``config`` says. See the module docstring."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    _check_compatible(workdir, config, force_restart)
+    _check_compatible(workdir, config, force_restart, echo)
     setup = _setup(config)
     dump_yaml(config, workdir / CONFIG_FILE)
     echo(f"qtnet train: {setup.data.describe()}; model {config.model.type} "
