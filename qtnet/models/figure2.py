@@ -109,8 +109,10 @@ class Figure2Classifier(nnx.Module):
         probs = ops.marginal_probabilities(state, self.class_qubits)[: self.n_classes]
         return probs / jnp.sum(probs), state.fidelity_estimate
 
-    def __call__(self, x) -> dict:
-        """``x [batch, n_features]`` -> ``{"logits": [batch, C], "fidelity": [batch]}``."""
+    def __call__(self, x, key=None) -> dict:
+        """``x [batch, n_features]`` -> ``{"logits": [batch, C], "fidelity": [batch]}``.
+
+        Deterministic: ``key`` (the trainer's per-step key) is accepted and not used."""
         probs, fidelity = jax.vmap(self.class_probabilities)(x)
         tiny = np.finfo(np.dtype(probs.dtype)).tiny
         return {"logits": jnp.log(jnp.maximum(probs, tiny)), "fidelity": fidelity}

@@ -14,6 +14,6 @@ class MLPClassifier(nnx.Module):
         self.hidden = nnx.Linear(n_features, hidden, rngs=rngs)
         self.out = nnx.Linear(hidden, n_classes, rngs=rngs)
 
-    def __call__(self, x) -> dict:
+    def __call__(self, x, key=None) -> dict:       # deterministic: key unused
         logits = self.out(jax.nn.gelu(self.hidden(x)))
         return {"logits": logits, "fidelity": jnp.ones(x.shape[:1], logits.dtype)}

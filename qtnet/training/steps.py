@@ -32,8 +32,9 @@ def init_state(model: nnx.Module, tx: optax.GradientTransformation, seed: int):
     return graphdef, state
 
 
-def _loss_and_outputs(graphdef, params, x, y):
-    out = nnx.merge(graphdef, params)(x)
+def _loss_and_outputs(graphdef, params, x, y, key=None):
+    """Mean cross-entropy; ``key`` puts the model in training mode (dropout etc.)."""
+    out = nnx.merge(graphdef, params)(x, key=key)
     losses = optax.softmax_cross_entropy_with_integer_labels(out["logits"], y)
     return jnp.mean(losses), (losses, out)
 
@@ -43,10 +44,11 @@ def make_train_step(graphdef, tx: optax.GradientTransformation, schedule: optax.
 
     @jax.jit
     def train_step(state: TrainState, batch: dict):
-        # The models in the registry are deterministic; the per-step key is reserved for
-        # stochastic estimators (finite-shot readout) and kept in the state for exact resume.
+        # Per-step randomness (dropout, ...) from fold_in(rng, step): a resumed run draws
+        # exactly the keys the unbroken run drew.
+        key = jax.random.fold_in(state.rng, state.step)
         grad_fn = jax.value_and_grad(lambda p: _loss_and_outputs(graphdef, p, batch["x"],
-                                                                 batch["y"]), has_aux=True)
+                                                                 batch["y"], key), has_aux=True)
         (loss, (_, out)), grads = grad_fn(state.params)
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
