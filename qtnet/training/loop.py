@@ -96,6 +96,25 @@ def _comm_per_step(config: Config, model) -> dict:
             "classical_bits": batch * totals["classical_bits"]}
 
 
+_STEP_CACHE: dict[str, tuple] = {}
+
+
+def _compiled_steps(setup: _Setup):
+    """``(train_step, eval_step)``, reused across ``train``/``evaluate`` calls in a process
+    whenever everything they depend on (model, data, backend, optimiser, schedule, steps)
+    is the same, so a resumed or repeated run in one session does not compile again."""
+    c = setup.config
+    steps = c.training.steps if c.schedule.type != "constant" else None   # sets the schedule
+    key = json.dumps([dataclasses.asdict(getattr(c, k)) for k in
+                      ("model", "data", "backend", "optimizer", "schedule")] + [steps],
+                     sort_keys=True)
+    if key not in _STEP_CACHE:
+        _STEP_CACHE[key] = (make_train_step(setup.graphdef, setup.tx,
+                                            learning_rate_schedule(c)),
+                            make_eval_step(setup.graphdef))
+    return _STEP_CACHE[key]
+
+
 def _train_batch(data: Dataset, config: Config, step: int) -> dict:
     idx = batch_indices(config.training.seed, step, config.training.batch_size,
                         len(data.y_train))
@@ -189,8 +208,7 @@ def train(config: Config, workdir: str | Path, *, force_restart: bool = False,
         start, state, _ = restored
         echo(f"resumed from the checkpoint at step {start} ({restore_seconds:.2f} s)")
     total = config.training.steps
-    train_step = make_train_step(setup.graphdef, setup.tx, learning_rate_schedule(config))
-    eval_step = make_eval_step(setup.graphdef)
+    train_step, eval_step = _compiled_steps(setup)
     log = MetricsLog(workdir, total, resume_step=start, log_every=config.training.log_every,
                      interactive=interactive, echo=echo)
     train_metrics, eval_metrics, first_step_seconds, step_seconds = {}, {}, None, []
@@ -272,6 +290,6 @@ def evaluate(workdir: str | Path, step: int | None = None) -> dict:
     if restored is None:
         raise ConfigError(f"no readable checkpoint in {workdir / 'checkpoints'}")
     got, state, _ = restored
-    metrics = run_eval(make_eval_step(setup.graphdef), state.params, setup.data,
+    metrics = run_eval(_compiled_steps(setup)[1], state.params, setup.data,
                        config.training.batch_size)
     return {"step": got, **metrics}

@@ -59,10 +59,10 @@ def test_parameter_shift_gradient_is_unbiased():
     protocol = figure2_protocol(3, 1, depth=1, observable="Z1")
     params = protocol.init_params(jax.random.PRNGKey(3), 1.0, F64)
     data = {"x": jnp.arange(1.0, 9.0)}
-    exact = jax.grad(lambda p: protocol.run(p, data, backend="mps", dtype=F64))(params)
+    exact = jax.grad(lambda p: protocol.run(p, data, backend="dense", dtype=F64))(params)
     keys = jax.random.split(jax.random.PRNGKey(4), 64)
     grads = jax.jit(jax.vmap(lambda k: parameter_shift_gradient(
-        protocol, params, data, k, SHOTS, backend="mps", dtype=F64)))(keys)
+        protocol, params, data, k, SHOTS, backend="dense", dtype=F64)))(keys)
     for name in params:
         mean, spread = np.mean(grads[name], 0), np.std(grads[name], 0)
         # each component: (two independent shot means of +-1 outcomes) / 2

@@ -29,14 +29,14 @@ def main():
     params = place_params(protocol, raw)
     assert params["A1"].devices() == {devices[0]} and params["B2"].devices() == {devices[1]}
     x = jnp.asarray(np.random.default_rng(0).normal(size=32))
-    single = protocol.run(raw, {"x": x}, backend="mps", dtype=F64)
-    run = run_on_devices(protocol, params, {"x": x}, backend="mps", dtype=F64)
+    single = protocol.run(raw, {"x": x}, backend="dense", dtype=F64)
+    run = run_on_devices(protocol, params, {"x": x}, backend="dense", dtype=F64)
     out["value_diff"] = float(abs(run.value - single))
-    state = protocol.apply_step(0, None, raw, {"x": x}, backend="mps", dtype=F64)
+    state = protocol.apply_step(0, None, raw, {"x": x}, backend="dense", dtype=F64)
     out["bytes"] = run.sim_bytes
     out["state_bytes"] = nbytes(state)
-    grad_single = jax.grad(lambda p: protocol.run(p, {"x": x}, backend="mps", dtype=F64))(raw)
-    grad_dev = jax.grad(lambda p: run_on_devices(protocol, p, {"x": x}, backend="mps",
+    grad_single = jax.grad(lambda p: protocol.run(p, {"x": x}, backend="dense", dtype=F64))(raw)
+    grad_dev = jax.grad(lambda p: run_on_devices(protocol, p, {"x": x}, backend="dense",
                                                  dtype=F64).value)(params)
     out["grad_diff"] = max(float(jnp.max(jnp.abs(grad_single[k] - grad_dev[k])))
                            for k in params)
@@ -52,8 +52,8 @@ def main():
     out["chain_bytes"] = crun.sim_bytes
 
     xs = jnp.asarray(np.random.default_rng(1).normal(size=(8, 32)))
-    plain = run_batch(protocol, raw, {"x": xs}, backend="mps", dtype=F64)
-    sharded = run_batch(protocol, raw, {"x": xs}, data_mesh(), backend="mps", dtype=F64)
+    plain = run_batch(protocol, raw, {"x": xs}, backend="dense", dtype=F64)
+    sharded = run_batch(protocol, raw, {"x": xs}, data_mesh(), backend="dense", dtype=F64)
     out["batch_diff"] = float(jnp.max(jnp.abs(plain - sharded)))
     out["batch_devices"] = len(sharded.devices())
     # The same protocol as one SPMD program over a party mesh (ppermute hand-offs).
@@ -61,7 +61,7 @@ def main():
 
     mesh = party_mesh(protocol, devices[2:])
     owner = owned_inputs(protocol, params, {"x": x})
-    run_spmd, moved = spmd_runner(protocol, mesh, backend="mps", dtype=F64)
+    run_spmd, moved = spmd_runner(protocol, mesh, backend="dense", dtype=F64)
     sp = stack_by_owner(protocol, raw, owner, mesh)
     sd = stack_by_owner(protocol, {"x": x}, owner, mesh)
     out["spmd_value_diff"] = float(abs(run_spmd(sp, sd) - single))

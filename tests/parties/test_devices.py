@@ -32,9 +32,10 @@ def test_values_and_gradients_equal_the_single_device_run(results):
 
 
 def test_counted_bytes_are_the_bytes_of_the_moved_state(results):
-    # Figure 2, L = 2: four hand-offs, each moving the whole MPS (same shapes every time).
+    # Figure 2, L = 2: four hand-offs, each moving the whole state (32 float64 amplitudes and
+    # the log-norm: 264 bytes).
     assert sorted(map(int, results["bytes"])) == [1, 2, 3, 4]
-    assert set(results["bytes"].values()) == {results["state_bytes"]}
+    assert set(results["bytes"].values()) == {results["state_bytes"]} == {32 * 8 + 8}
     assert results["report_sim_bytes"] == 4 * results["state_bytes"]
     assert results["spmd_bytes"] == results["bytes"]
     # A 4-party chain on 4 devices: p0 encodes and applies its unitary, then 3 hand-offs of a

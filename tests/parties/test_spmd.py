@@ -45,8 +45,8 @@ def test_two_processes_match_the_single_process_run():
     params = protocol.init_params(jax.random.PRNGKey(0), 1.0, F64)
     x = jnp.asarray(np.random.default_rng(0).normal(size=32))
     value, grads = jax.value_and_grad(
-        lambda p: protocol.run(p, {"x": x}, backend="mps", dtype=F64))(params)
-    state = protocol.apply_step(0, None, params, {"x": x}, backend="mps", dtype=F64)
+        lambda p: protocol.run(p, {"x": x}, backend="dense", dtype=F64))(params)
+    state = protocol.apply_step(0, None, params, {"x": x}, backend="dense", dtype=F64)
     for out in outs:
         assert out["devices"] == 2 and out["local"] == 1
         assert abs(out["value"] - float(value)) < 1e-12

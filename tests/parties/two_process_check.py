@@ -30,7 +30,7 @@ others = {k: jnp.zeros_like(v) for k, v in params.items() if owner[k] != me}
 sp = stack_by_owner(p, {**mine, **others}, owner, mesh, local_party=me)
 sd = stack_by_owner(p, {"x": x if me == "alice" else jnp.zeros_like(x)}, owner, mesh,
                     local_party=me)
-run, moved = spmd_runner(p, mesh, backend="mps", dtype=F64)
+run, moved = spmd_runner(p, mesh, backend="dense", dtype=F64)
 v = run(sp, sd)
 g = jax.grad(lambda q: run(q, sd))(sp)
 out = {"pid": pid, "devices": len(jax.devices()), "local": len(jax.local_devices()),

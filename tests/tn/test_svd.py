@@ -15,9 +15,10 @@ def _gauge_invariant(a, weights):
     return jnp.sum(jnp.abs(low_rank) ** 2 * weights) + jnp.sum(s**3)
 
 
-@settings(max_examples=6)
-@given(m=st.integers(2, 6), n=st.integers(2, 6), cplx=st.booleans(), seed=st.integers(0, 99))
-def test_svd_gradient_matches_finite_differences(m, n, cplx, seed):
+@settings(max_examples=4)
+@given(shape=st.sampled_from([(3, 5), (4, 4)]), cplx=st.booleans(), seed=st.integers(0, 99))
+def test_svd_gradient_matches_finite_differences(shape, cplx, seed):
+    m, n = shape     # two shapes: each new shape costs a compile of the SVD and its JVP
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(m, n)) + (1j * rng.normal(size=(m, n)) if cplx else 0)
     w = rng.uniform(size=(m, n))
