@@ -7,6 +7,7 @@ malicious file cannot run code: any other global is refused with the file's name
 
 from __future__ import annotations
 
+import collections
 import pickle
 from pathlib import Path
 
@@ -21,7 +22,7 @@ _ALLOWED = {
     ("numpy", "dtype"): np.dtype,
     ("scipy.sparse.csr", "csr_matrix"): sp.csr_matrix,
     ("scipy.sparse._csr", "csr_matrix"): sp.csr_matrix,
-    ("collections", "defaultdict"): __import__("collections").defaultdict,
+    ("collections", "defaultdict"): collections.defaultdict,
     ("__builtin__", "list"): list,
     ("builtins", "list"): list,
 }

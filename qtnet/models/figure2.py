@@ -17,8 +17,8 @@ import numpy as np
 from flax import nnx
 
 from qtnet import tn
+from qtnet.parties.protocol import embed_brickwork
 from qtnet.tn import dense
-from qtnet.tn.gates import FIXED_2Q, ry, su4
 
 ANSATZE = ("ry_cz", "su4")
 
@@ -65,21 +65,15 @@ class Figure2Classifier(nnx.Module):
 
     def protocol(self):
         """The same model as a two-party protocol, for the communication meter."""
-        from qtnet.parties import figure2_protocol
+        from qtnet.parties.library import figure2_protocol
 
         return figure2_protocol(self.n_qubits, self.layers, depth=self.depth,
                                 ansatz=self.ansatz, class_qubits=self.class_qubits)
 
     def _brickwork(self, angles):
         """``(single [depth, n, 2, 2], pairs [depth, n//2, 4, 4])`` of one party's unitary."""
-        depth, n = angles.shape[0], self.n_qubits
-        if self.ansatz == "ry_cz":
-            single = ry(angles)
-            pairs = jnp.broadcast_to(jnp.asarray(FIXED_2Q["CZ"]), (depth, n // 2, 4, 4))
-        else:
-            single = jnp.broadcast_to(jnp.eye(2), (depth, n, 2, 2))
-            pairs = su4(angles)
-        return single.astype(self.dtype), pairs.astype(self.dtype)
+        n = self.n_qubits
+        return embed_brickwork(angles, self.ansatz, 0, n, n, self.dtype)
 
     def encode(self, x):
         """Amplitude encoding of one sample ``x [n_features]`` (the norm goes to log_norm)."""
