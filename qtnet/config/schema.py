@@ -15,7 +15,11 @@ class ModelConfig:
     ansatz: str = field("ry_cz", choices=("ry_cz", "su4"),
                         help="ry_cz: RY rotations + CZ bricks (real); su4: general 2-qubit bricks")
     init_scale: float = field(0.1, min=0.0, help="std of the initial angles")
-    hidden: int = field(64, min=1, help="hidden width (classical baselines only)")
+    hidden: int = field(64, min=1, help="hidden width (classical models: mlp, sign)")
+    activation: str = field("poly", choices=("poly", "prelu"),
+                            help="sign: trainable degree-2 polynomial or PReLU")
+    dropout: float = field(0.4, min=0.0, max=1.0, help="sign: dropout on the hidden layer")
+    input_dropout: float = field(0.3, min=0.0, max=1.0, help="sign: dropout on the inputs")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +28,7 @@ class DataConfig:
     test_fraction: float = field(0.25, min=0.05, max=0.95)
     split_seed: int = field(0, min=0)
     standardize: bool = field(True, help="zero-mean, unit-variance features (train statistics)")
+    hops: int = field(5, min=0, max=64, help="node datasets (cora): SIGN hops R of T^k X")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +82,14 @@ class MeteringConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class CircuitConfig:
+    evaluate: bool = field(False, help="sign on a graph: after training, evaluate the best "
+                                       "checkpoint as a circuit and write its comm report")
+    epsilon: float = field(0.01, help="accuracy of each read-out estimate, > 0")
+    delta: float = field(0.05, help="failure probability, in (0, 1)")
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     model: ModelConfig = section(ModelConfig)
     data: DataConfig = section(DataConfig)
@@ -86,6 +99,7 @@ class Config:
     training: TrainingConfig = section(TrainingConfig)
     checkpoint: CheckpointConfig = section(CheckpointConfig)
     metering: MeteringConfig = section(MeteringConfig)
+    circuit: CircuitConfig = section(CircuitConfig)
 
     def validate(self) -> None:
         """Checks that span sections."""
@@ -95,6 +109,9 @@ class Config:
         if not 0 < self.metering.delta < 1:
             raise ConfigError(f"metering.delta: expected a value in (0, 1), "
                               f"got {self.metering.delta!r}")
+        if not self.circuit.epsilon > 0 or not 0 < self.circuit.delta < 1:
+            raise ConfigError(f"circuit: expected epsilon > 0 and delta in (0, 1), got "
+                              f"{self.circuit.epsilon!r}, {self.circuit.delta!r}")
         if self.model.ansatz == "su4" and not self.backend.dtype.startswith("complex"):
             raise ConfigError(f"model.ansatz: su4 gates are complex; set backend.dtype to "
                               f"complex64 or complex128 (got {self.backend.dtype})")

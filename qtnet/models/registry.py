@@ -9,6 +9,7 @@ from flax import nnx
 from qtnet.config import Config, ConfigError
 from qtnet.models.figure2 import Figure2Classifier
 from qtnet.models.mlp import MLPClassifier
+from qtnet.models.sign import SIGN
 
 _MODELS: dict[str, Callable] = {}
 
@@ -47,3 +48,11 @@ def _figure2(config: Config, n_features: int, n_classes: int, rngs: nnx.Rngs):
 @register_model("mlp")
 def _mlp(config: Config, n_features: int, n_classes: int, rngs: nnx.Rngs):
     return MLPClassifier(n_features, n_classes, hidden=config.model.hidden, rngs=rngs)
+
+
+@register_model("sign")
+def _sign(config: Config, n_features: int, n_classes: int, rngs: nnx.Rngs):
+    m = config.model
+    return SIGN(n_features, n_classes, hops=config.data.hops, hidden=m.hidden,
+                activation=m.activation, dropout=m.dropout, input_dropout=m.input_dropout,
+                rngs=rngs)

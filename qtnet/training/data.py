@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from qtnet.config import ConfigError, DataConfig
+from qtnet.data.types import NodeDataset
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,13 +21,20 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    # A validation split, when the dataset has one: then "eval" metrics (and the best
+    # checkpoint) come from it, and the test split is reported beside them.
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    graph: NodeDataset | None = None     # node datasets: the graph behind the samples
 
     @property
     def n_features(self) -> int:
-        return int(self.x_train.shape[1])
+        """Width of the last axis (node datasets: [n, hops + 1, features])."""
+        return int(self.x_train.shape[-1])
 
     def describe(self) -> str:
-        return (f"{self.name}: {len(self.y_train)} train / {len(self.y_test)} test, "
+        val = f" / {len(self.y_val)} val" if self.y_val is not None else ""
+        return (f"{self.name}: {len(self.y_train)} train{val} / {len(self.y_test)} test, "
                 f"{self.n_features} features, {self.n_classes} classes")
 
 
@@ -41,8 +49,26 @@ def register_dataset(name: str):
     return wrap
 
 
+# Node-classification graphs: samples are nodes, features their SIGN hops T^k X, and the
+# split is the dataset's own (Planetoid: 140 / 500 / 1000 for Cora).
+NODE_DATASETS = ("cora",)
+
+
 def available_datasets() -> list[str]:
-    return sorted(_LOADERS)
+    return sorted([*_LOADERS, *NODE_DATASETS])
+
+
+def load_node_classification(config: DataConfig) -> Dataset:
+    """Cora (bundled) with hop features ``[n, hops + 1, features]`` (rows sum to 1, as in
+    the paper; ``standardize`` does not apply)."""
+    from qtnet.data import load_node_dataset
+    from qtnet.data.features import sign_hops
+
+    graph = load_node_dataset(config.name)
+    x = sign_hops(graph, config.hops)
+    y = graph.labels.astype(np.int32)
+    return Dataset(config.name, x[graph.train], y[graph.train], x[graph.test], y[graph.test],
+                   graph.n_classes, x[graph.val], y[graph.val], graph)
 
 
 @register_dataset("digits")
@@ -68,6 +94,8 @@ def _stratified_split(y: np.ndarray, test_fraction: float, seed: int):
 
 def load_dataset(config: DataConfig) -> Dataset:
     """Load, split (stratified, by ``split_seed``) and optionally standardise a dataset."""
+    if config.name in NODE_DATASETS:
+        return load_node_classification(config)
     if config.name not in _LOADERS:
         raise ConfigError(f"data.name: unknown dataset {config.name!r}; valid datasets: "
                           f"{', '.join(available_datasets())}")

@@ -24,11 +24,12 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from qtnet.data.features import sign_hops
 from qtnet.config import RESUME_SENSITIVE, Config, ConfigError, dump_yaml, from_dict, read_yaml
 from qtnet.models import build_model
 from qtnet.training.checkpoint import Checkpoints
 from qtnet.training.data import Dataset, batch_indices, load_dataset
-from qtnet.training.metrics_log import MetricsLog, plot_curves
+from qtnet.training.metrics_log import MetricsLog, plot_curves, read_metrics
 from qtnet.training.optim import build_optimizer, learning_rate_schedule
 from qtnet.training.steps import init_state, make_eval_step, make_train_step
 
@@ -75,6 +76,12 @@ def _set_precision(config: Config) -> None:
 def _setup(config: Config) -> _Setup:
     _set_precision(config)
     data = load_dataset(config.data)
+    if config.circuit.evaluate and not (config.model.type == "sign" and
+                                        config.model.activation == "poly" and data.graph):
+        raise ConfigError("circuit.evaluate: only a polynomial SIGN (model.type: sign, "
+                          "model.activation: poly) on a graph dataset (data.name: cora) has "
+                          f"a circuit form; got model {config.model.type!r} "
+                          f"({config.model.activation}) on {config.data.name!r}")
     model = build_model(config, data.n_features, data.n_classes,
                         nnx.Rngs(params=config.training.seed))
     tx = build_optimizer(config)
@@ -121,16 +128,17 @@ def _train_batch(data: Dataset, config: Config, step: int) -> dict:
     return {"x": jnp.asarray(data.x_train[idx]), "y": jnp.asarray(data.y_train[idx])}
 
 
-def run_eval(eval_step, params, data: Dataset, batch_size: int) -> dict:
-    """Mean loss, accuracy and fidelity over the test split, in fixed-shape padded batches."""
-    n = len(data.y_test)
+def run_eval(eval_step, params, data: Dataset, batch_size: int, split: str = "test") -> dict:
+    """Mean loss, accuracy and fidelity over a split (``test`` or ``val``), in fixed-shape
+    padded batches."""
+    x, y = (data.x_test, data.y_test) if split == "test" else (data.x_val, data.y_val)
+    n = len(y)
     totals: dict[str, float] = {}
     for start in range(0, n, batch_size):
         idx = np.arange(start, start + batch_size)
         mask = idx < n
         idx = np.where(mask, idx, 0)
-        sums = eval_step(params, {"x": jnp.asarray(data.x_test[idx]),
-                                  "y": jnp.asarray(data.y_test[idx]),
+        sums = eval_step(params, {"x": jnp.asarray(x[idx]), "y": jnp.asarray(y[idx]),
                                   "mask": jnp.asarray(mask)})
         for k, v in jax.device_get(sums).items():
             totals[k] = totals.get(k, 0.0) + float(v)
@@ -212,6 +220,8 @@ def train(config: Config, workdir: str | Path, *, force_restart: bool = False,
     log = MetricsLog(workdir, total, resume_step=start, log_every=config.training.log_every,
                      interactive=interactive, echo=echo)
     train_metrics, eval_metrics, first_step_seconds, step_seconds = {}, {}, None, []
+    test_metrics = {}
+    eval_split = "val" if setup.data.y_val is not None else "test"   # selects the best
     last_saved = time.perf_counter(), start if restored else None
     try:
         with _stop_requests() as stop:
@@ -239,11 +249,16 @@ def train(config: Config, workdir: str | Path, *, force_restart: bool = False,
                 if done % config.training.eval_every == 0 or done == total or (
                         scheduled and config.checkpoint.best_metric):
                     eval_metrics = run_eval(eval_step, state.params, setup.data,
-                                            config.training.batch_size)
+                                            config.training.batch_size, eval_split)
                     log.write(done, "eval", eval_metrics)
+                    if eval_split == "val":
+                        test_metrics = run_eval(eval_step, state.params, setup.data,
+                                                config.training.batch_size)
+                        log.write(done, "test", test_metrics)
                 if saving:
                     meta = {"config": dataclasses.asdict(config), "data_position": done,
                             "train": train_metrics, "eval": eval_metrics,
+                            "test": test_metrics,
                             "meter": {k: done * v for k, v in setup.comm_per_step.items()}}
                     ranked = {f"train/{k}": v for k, v in train_metrics.items()}
                     if scheduled:
@@ -265,11 +280,50 @@ def train(config: Config, workdir: str | Path, *, force_restart: bool = False,
         "checkpoint_save_seconds": (float(np.median(ckpt.save_seconds))
                                     if ckpt.save_seconds else None),
         "checkpoint_restore_seconds": restore_seconds if restored else None,
-        "final_train": train_metrics, "final_eval": eval_metrics,
+        "final_train": train_metrics, "final_eval": eval_metrics, "eval_split": eval_split,
     }
+    if test_metrics:
+        summary["final_test"] = test_metrics
+    if config.circuit.evaluate:
+        summary["circuit"] = _evaluate_as_circuit(workdir, setup, echo)
     (workdir / "summary.json").write_text(json.dumps(summary, indent=1))
     plot_curves(workdir)
     return RunResult(workdir, total, start, train_metrics, eval_metrics, summary)
+
+
+def _best_step(workdir: Path, steps: list[int]) -> int:
+    """The saved step with the best eval (validation) accuracy; the earliest on a tie."""
+    accuracy = {r["step"]: r["accuracy"] for r in read_metrics(workdir / "metrics.jsonl")
+                if r.get("split") == "eval"}
+    return max(steps, key=lambda s: (accuracy.get(s, -1.0), -s))
+
+
+def _evaluate_as_circuit(workdir: Path, setup: _Setup, echo) -> dict:
+    """The best checkpoint of a SIGN run on a graph, evaluated as a circuit (qtnet.gnn)."""
+    from qtnet.gnn.evaluate import evaluate_sign_circuit
+
+    config = setup.config
+    ckpt = Checkpoints(workdir / "checkpoints", config.checkpoint)
+    try:
+        step = _best_step(workdir, ckpt.steps())
+        _, state, _ = ckpt.restore(setup.state, step)
+    finally:
+        ckpt.close()
+    graph = setup.data.graph
+    hops = sign_hops(graph, config.data.hops, dtype=np.float64)   # every node, not one split
+    model = nnx.merge(setup.graphdef, state.params)
+    start = time.perf_counter()
+    result = evaluate_sign_circuit(model, graph, hops, epsilon=config.circuit.epsilon,
+                                   delta=config.circuit.delta, out_dir=workdir / "circuit")
+    result.update(step=step, seconds=time.perf_counter() - start)
+    comm = result["comm"]["decision"]
+    echo(f"circuit (step {step}, {result['qubits']} qubits, {result['seconds']:.0f} s): logits "
+         f"match the classical model to {result['max_relative_difference']:.1e} (relative); "
+         f"test accuracy {result['test_accuracy_circuit']:.4f}, decision accuracy "
+         f"{result['decision_accuracy_circuit']:.4f}; decision problem: "
+         f"{comm['quantum_qubits']:.3g} qubits vs {comm['classical_bits']:.3g} classical bits; "
+         f"report in {workdir / 'circuit'}")
+    return result
 
 
 def evaluate(workdir: str | Path, step: int | None = None) -> dict:
@@ -290,6 +344,10 @@ def evaluate(workdir: str | Path, step: int | None = None) -> dict:
     if restored is None:
         raise ConfigError(f"no readable checkpoint in {workdir / 'checkpoints'}")
     got, state, _ = restored
-    metrics = run_eval(_compiled_steps(setup)[1], state.params, setup.data,
-                       config.training.batch_size)
-    return {"step": got, **metrics}
+    eval_step = _compiled_steps(setup)[1]
+    metrics = run_eval(eval_step, state.params, setup.data, config.training.batch_size)
+    out = {"step": got, **metrics}
+    if setup.data.y_val is not None:
+        val = run_eval(eval_step, state.params, setup.data, config.training.batch_size, "val")
+        out.update({f"val_{k}": v for k, v in val.items()})
+    return out

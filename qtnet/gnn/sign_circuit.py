@@ -1,0 +1,279 @@
+"""A trained SIGN node classifier as a two-party circuit (DESIGN.md §4).
+
+Registers, in chain order: ``node`` (n qubits) | ``hop`` (r qubits) | ``feat`` (f qubits, wide
+enough for the features, the hidden units and the classes). Alice holds the graph and the
+features; Bob holds the weights.
+
+    Alice  encode       psi[v, k, x] = X[v, x] u[k]             (u[k] = 1 for k <= R)
+    Alice  select-T^k   psi[:, k]   <- T^k psi[:, k]            (controlled powers of T)
+           ---- hand-off: the state goes to Bob (twice per readout copy: see below) ----
+    Bob    select-W_k   psi[v, k]   <- psi[v, k] W_k            (acts on hop ⊗ feat)
+    Bob    bias         psi         += 1_N ⊗ sum_k |k>|b_k>
+    Bob    polynomial   psi         <- c0_k 1 + c1_k psi + c2_k psi ⊙ psi   (two copies)
+    Bob    read-out     z[v, c]      = <v, 0, c| W_out psi> + b_out[c]
+
+Values are those of the sub-normalised state (no 1/alpha factors; the meter accounts for
+them in copies). The ``dense`` backend holds the register tensor ``psi [2^n, 2^r, 2^f]`` and
+applies each operator on its registers (T as a sparse matrix); the ``mps`` backend builds
+every operator as an MPO and every prepared state as an MPS — exact when the bond cap is the
+full one, a controlled approximation with fidelity estimate otherwise. Building an operator's
+MPO goes through its dense matrix, so the MPS backend is for registers of up to ~12 qubits
+per operator here (a real citation graph has no low-bond structure anyway; structured graphs
+use :mod:`qtnet.gnn.synthetic`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.sparse as sp
+from jax.experimental import sparse as jsparse
+
+from qtnet import tn
+from qtnet.comm import Estimator, meter
+from qtnet.parties import (BlockEncoding, Encode, HadamardProduct, Layout, Party, Protocol,
+                           Readout, Register)
+
+
+@dataclasses.dataclass(frozen=True)
+class SignWeights:
+    """Bob's half: a trained polynomial SIGN model's parameters (evaluation mode)."""
+
+    w: np.ndarray          # [K, F, H]
+    b: np.ndarray          # [K, H]
+    coef: np.ndarray       # [K, 3]: c0, c1, c2 per hop
+    w_out: np.ndarray      # [K * H, C]
+    b_out: np.ndarray      # [C]
+
+    @classmethod
+    def from_model(cls, model) -> SignWeights:
+        """From a :class:`qtnet.models.sign.SIGN` with ``activation="poly"``."""
+        if model.activation != "poly":
+            raise ValueError(f"only the polynomial SIGN has a circuit form; this model uses "
+                             f"{model.activation!r} (PReLU is not a polynomial)")
+        return cls(*(np.asarray(a[...]) for a in (model.w, model.b, model.coef,
+                                                  model.out.kernel, model.out.bias)))
+
+    @property
+    def hops(self) -> int:
+        return self.w.shape[0]
+
+
+def _qubits(size: int) -> int:
+    return max(1, math.ceil(math.log2(size)))
+
+
+class SignCircuit:
+    """The circuit form of a polynomial SIGN on one graph: ``logits(backend=...)``."""
+
+    def __init__(self, propagation: sp.spmatrix, features: np.ndarray, weights: SignWeights):
+        n_nodes, n_feat = features.shape
+        k, _, hidden = weights.w.shape
+        if propagation.shape != (n_nodes, n_nodes):
+            raise ValueError(f"propagation operator {propagation.shape} does not match "
+                             f"{n_nodes} nodes")
+        if weights.w.shape[1] != n_feat:
+            raise ValueError(f"weights expect {weights.w.shape[1]} features, the data has "
+                             f"{n_feat}")
+        self.n_nodes, self.n_features, self.hidden = n_nodes, n_feat, hidden
+        self.n_classes = weights.w_out.shape[1]
+        self.weights = weights
+        self.layout = Layout((Register("node", _qubits(n_nodes)), Register("hop", _qubits(k)),
+                              Register("feat", _qubits(max(n_feat, hidden, self.n_classes)))))
+        self.dims = tuple(r.dim for r in self.layout.registers)
+        self.propagation = sp.csr_matrix(propagation)
+        self.features = np.asarray(features)
+
+    # -- the pieces, zero-padded to register sizes ---------------------------------------
+
+    def _pad(self, a, shape):
+        a = np.asarray(a, np.float64)
+        return np.pad(a, [(0, s - d) for s, d in zip(shape, a.shape)])
+
+    def data_state(self) -> np.ndarray:
+        """Alice's prepared ``X[v, x] u[k]`` as ``[2^n, 2^r, 2^f]``."""
+        nv, nk, nf = self.dims
+        x = self._pad(self.features, (nv, nf))
+        u = (np.arange(nk) < self.weights.hops).astype(np.float64)
+        return x[:, None, :] * u[None, :, None]
+
+    def weight_blocks(self) -> np.ndarray:
+        """``[2^r, 2^f, 2^f]``: W_k on the feat register (input index x, output h)."""
+        _, nk, nf = self.dims
+        return self._pad(self.weights.w, (nk, nf, nf))
+
+    def bias_state(self) -> np.ndarray:
+        nv, nk, nf = self.dims
+        ones = (np.arange(nv) < self.n_nodes).astype(np.float64)
+        return ones[:, None, None] * self._pad(self.weights.b, (nk, nf))[None]
+
+    def constant_state(self) -> np.ndarray:
+        """c0_k on every valid (node, hop, hidden unit)."""
+        nv, nk, nf = self.dims
+        ones = (np.arange(nv) < self.n_nodes).astype(np.float64)
+        c0 = self._pad(np.broadcast_to(self.weights.coef[:, :1], (self.weights.hops,
+                                                                  self.hidden)), (nk, nf))
+        return ones[:, None, None] * c0[None]
+
+    def coefficient(self, j: int) -> np.ndarray:
+        """``[2^r]``: c_j per hop (zero on unused hop states)."""
+        return self._pad(self.weights.coef[:, j], self.dims[1:2])
+
+    def readout_blocks(self) -> np.ndarray:
+        """``[2^r, 2^f, 2^f]``: W_out as blocks ``[k, h, c]``."""
+        _, nk, nf = self.dims
+        k, h, c = self.weights.hops, self.hidden, self.n_classes
+        return self._pad(self.weights.w_out.reshape(k, h, c), (nk, nf, nf))
+
+    # -- dense backend ----------------------------------------------------------------------
+
+    def output_dense(self) -> jax.Array:
+        """``W_out psi`` restricted to hop state 0: ``[2^n, 2^f]`` (node, class)."""
+        nv, nk, _ = self.dims
+        t = self.propagation.tocoo()
+        t_op = jsparse.BCOO((jnp.asarray(t.data), jnp.stack([jnp.asarray(t.row),
+                                                               jnp.asarray(t.col)], 1)),
+                            shape=(nv, nv))
+        psi = jnp.asarray(self.data_state())
+        # select-T^k as controlled powers: the hop qubit holding bit j of k applies T^(2^j)
+        # to the hop states with that bit set, so hop state k gets T^k.
+        for j in range(self.layout.register("hop").n_qubits):
+            has_bit = np.flatnonzero((np.arange(nk) >> j) & 1)   # only these hop states move
+            moved = psi[:, has_bit]
+            for _ in range(1 << j):
+                moved = (t_op @ moved.reshape(nv, -1)).reshape(moved.shape)
+            psi = psi.at[:, has_bit].set(moved)
+        # select-W_k; the padded output columns of W_k are zero, so contract only the first
+        # H and pad after (the same state, 2^f / H times fewer operations).
+        nf, hidden = self.dims[2], self.hidden
+        psi = jnp.einsum("vkx,kxh->vkh", psi, self.weight_blocks()[:, :, :hidden])
+        psi = jnp.pad(psi, ((0, 0), (0, 0), (0, nf - hidden)))
+        psi = psi + self.bias_state()
+        c0, c1, c2 = (jnp.asarray(self.coefficient(j))[None, :, None] for j in range(3))
+        del c0                                              # carried by constant_state
+        psi = self.constant_state() + c1 * psi + c2 * psi * psi
+        return jnp.einsum("vkh,khc->vc", psi, self.readout_blocks())
+
+    # -- MPS backend ------------------------------------------------------------------------
+
+    def _mpo(self, matrix, registers) -> tn.MPO:
+        sites = self.layout.span(registers)
+        mpo = tn.mpo_from_dense(jnp.asarray(matrix), n_sites=len(sites), dtype=jnp.float64)
+        return tn.mpo_embed(mpo, sites.start, self.layout.n_qubits)
+
+    def select_t_matrix(self) -> np.ndarray:
+        """``[(v, k), (w, k')] = T^k[v, w] δ_kk'`` on node ⊗ hop (dense; small graphs)."""
+        nv, nk, _ = self.dims
+        t = self._pad(self.propagation.toarray(), (nv, nv))
+        out = np.zeros((nv, nk, nv, nk))
+        power = np.eye(nv)
+        for k in range(nk):
+            out[:, k, :, k] = power
+            power = t @ power
+        return out.reshape(nv * nk, nv * nk)
+
+    def _block_diag_on_hop(self, blocks) -> np.ndarray:
+        """``[(k, out), (k', in)] = blocks[k][in, out] δ_kk'`` on hop ⊗ feat."""
+        nk, nf = blocks.shape[0], blocks.shape[2]
+        out = np.zeros((nk, nf, nk, nf))
+        for k in range(nk):
+            out[k, :, k, :] = blocks[k].T
+        return out.reshape(nk * nf, nk * nf)
+
+    def output_mps(self, max_bond: int | None = None, cutoff: float = 0.0):
+        """``(out [2^n, 2^f], fidelity estimate)``; exact with ``max_bond=None``.
+
+        One compiled program (op-by-op dispatch would compile every MPS operation apart)."""
+        return jax.jit(lambda: self._output_mps(max_bond, cutoff))()
+
+    def _output_mps(self, max_bond, cutoff):
+        n = self.layout.n_qubits
+        cap = max_bond or 2 ** (n // 2)
+        kw = dict(max_bond=cap, cutoff=cutoff)
+
+        def state(vec):
+            return tn.mps_from_dense(jnp.asarray(vec).reshape(-1), max_bond=cap, cutoff=cutoff,
+                                     dtype=jnp.float64)
+
+        _, nk, nf = self.dims
+        psi = state(self.data_state())                                          # Alice
+        psi = tn.apply_mpo(self._mpo(self.select_t_matrix(), ("node", "hop")), psi, **kw)
+        psi = tn.apply_mpo(self._mpo(self._block_diag_on_hop(self.weight_blocks()),
+                                     ("hop", "feat")), psi, **kw)               # Bob
+        psi = tn.add(psi, state(self.bias_state()), **kw)
+        square = tn.hadamard(psi, psi, **kw)
+        eye = np.eye(nf)
+        diag = [np.kron(np.diag(self.coefficient(j)), eye) for j in (1, 2)]
+        psi = tn.add(tn.apply_mpo(self._mpo(diag[0], ("hop", "feat")), psi, **kw),
+                     tn.apply_mpo(self._mpo(diag[1], ("hop", "feat")), square, **kw), **kw)
+        psi = tn.add(psi, state(self.constant_state()), **kw)
+        # W_out: rows (k' = 0, c), columns (k, h)
+        w_out = np.zeros((nk, nf, nk, nf))
+        w_out[0] = self.readout_blocks().transpose(2, 0, 1)
+        psi = tn.apply_mpo(self._mpo(w_out.reshape(nk * nf, nk * nf), ("hop", "feat")), psi,
+                           **kw)
+        amplitudes = tn.to_dense(psi).reshape(self.dims)
+        return jnp.real(amplitudes[:, 0, :]), psi.fidelity_estimate
+
+    # -- read-outs --------------------------------------------------------------------------
+
+    def logits(self, backend: str = "dense", max_bond: int | None = None,
+               cutoff: float = 0.0) -> jax.Array:
+        """``[n_nodes, C]``: z[v, c] = <v, 0, c|W_out psi> + b_out[c]."""
+        if backend == "dense":
+            out = self.output_dense()
+        elif backend == "mps":
+            out, _ = self.output_mps(max_bond, cutoff)
+        else:
+            raise ValueError(f"unknown backend {backend!r}; choose dense or mps")
+        return out[:self.n_nodes, :self.n_classes] + self.weights.b_out
+
+    def decision_means(self, nodes, out=None) -> jax.Array:
+        """``[C]``: mean logits over a node set, read as one overlap with the uniform state on
+        the set (what the decision problem needs, instead of one amplitude per node)."""
+        out = self.output_dense() if out is None else out
+        uniform = jnp.zeros(self.dims[0]).at[jnp.asarray(nodes)].set(1.0 / len(nodes))
+        return uniform @ out[:, :self.n_classes] + self.weights.b_out
+
+    # -- communication ----------------------------------------------------------------------
+
+    def sub_normalisations(self) -> dict[str, float]:
+        """alpha >= ||M||_2 for each block-encoded operator."""
+        t_norm = float(sp.linalg.svds(self.propagation.astype(np.float64), k=1,
+                                      return_singular_vectors=False)[0])
+        k = self.weights.hops
+        w = self.weights
+        return {"select_T": max(1.0, t_norm ** (k - 1)),
+                "select_W": max(float(np.linalg.norm(w.w[i], 2)) for i in range(k)),
+                "W_out": float(np.linalg.norm(w.w_out, 2))}
+
+    def protocol(self, readout: str = "nodes") -> Protocol:
+        """The step list the meter reads: Alice's encode and select-T^k, Bob's select-W_k,
+        the Hadamard product (two copies), W_out and an overlap read-out."""
+        alpha = self.sub_normalisations()
+        return Protocol(
+            (Party("alice"), Party("bob")), self.layout,
+            (Encode("alice", "x"),
+             BlockEncoding("alice", "select_T", ("node", "hop"), alpha["select_T"]),
+             BlockEncoding("bob", "select_W", ("hop", "feat"), alpha["select_W"]),
+             HadamardProduct("bob"),
+             BlockEncoding("bob", "W_out", ("hop", "feat"), alpha["W_out"]),
+             Readout("bob", reference=readout)))
+
+    def comm_report(self, estimator: Estimator, readout: str = "nodes",
+                    n_estimates: int = 1):
+        """The ledger for ``n_estimates`` read-out values (per-node logits: nodes x classes;
+        the decision problem: one mean per class), each to ``estimator.epsilon`` with the
+        failure probability split over them (union bound)."""
+        if n_estimates < 1:
+            raise ValueError(f"n_estimates must be >= 1, got {n_estimates}")
+        each = dataclasses.replace(estimator, delta=estimator.delta / n_estimates)
+        report = meter(self.protocol(readout), each, name=f"sign-{readout}")
+        for row in report.rows:
+            for key in ("copies", "quantum_qubits", "holevo_bits"):
+                row[key] *= n_estimates
+        return report

@@ -1,0 +1,124 @@
+"""SIGN as a circuit: dense and MPS logits equal the classical model's (float64), truncation
+degrades gracefully with a fidelity estimate, and the communication ledger counts copies."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from flax import nnx
+
+from qtnet.comm import Estimator
+from qtnet.data import load_node_dataset
+from qtnet.data.features import sign_hops, sign_operator
+from qtnet.gnn import SignCircuit, SignWeights
+from qtnet.gnn.evaluate import classical_logits, evaluate_sign_circuit
+from qtnet.models.sign import SIGN
+
+
+def _model(f, c, hops, hidden, seed=0, activation="poly"):
+    m = SIGN(f, c, hops=hops, hidden=hidden, activation=activation, rngs=nnx.Rngs(params=seed))
+    rng = np.random.default_rng(seed)
+    m.b[...] = jnp.asarray(0.3 * rng.normal(size=m.b.shape), m.b.dtype)   # nonzero biases
+    return m
+
+
+def _small(n=6, f=3, hops=1, hidden=3, c=2, seed=0):
+    rng = np.random.default_rng(seed)
+    a = sp.random(n, n, 0.5, random_state=seed)
+    a = ((a + a.T) > 0).astype(float)
+    t = sign_operator(a)
+    x = rng.random((n, f))
+    feats = np.stack([np.linalg.matrix_power(t.toarray(), k) @ x for k in range(hops + 1)], 1)
+    return t, x, feats, _model(f, c, hops, hidden, seed)
+
+
+@pytest.fixture(scope="module")
+def small():
+    with jax.enable_x64(True):
+        t, x, feats, model = _small()
+        weights = SignWeights.from_model(model)
+        return SignCircuit(t, x, weights), classical_logits(feats, weights), model, feats
+
+
+def test_classical_reference_is_the_flax_model(small):
+    _, ref, model, feats = small
+    flax = np.asarray(model(jnp.asarray(feats, jnp.float32))["logits"])
+    np.testing.assert_allclose(ref, flax, rtol=1e-4, atol=1e-5)
+
+
+def test_dense_and_exact_mps_logits_equal_the_classical_model(small):
+    circuit, ref, _, _ = small
+    scale = np.abs(ref).max()
+    with jax.enable_x64(True):
+        dense = np.asarray(circuit.logits("dense"))
+        mps = np.asarray(circuit.logits("mps"))
+    assert np.abs(dense - ref).max() / scale < 1e-10
+    assert np.abs(mps - ref).max() / scale < 1e-10
+
+
+def test_bond_cap_reports_fidelity_below_one_and_converges(small):
+    circuit, ref, _, _ = small
+    errors, fidelities = [], []
+    with jax.enable_x64(True):
+        for chi in (1, 8):           # 8 = the full cap for these 6 qubits
+            out, fid = circuit.output_mps(chi)
+            logits = np.asarray(out[:6, :2]) + circuit.weights.b_out
+            errors.append(np.abs(logits - ref).max())
+            fidelities.append(float(fid))
+    assert fidelities[0] < 1.0 and fidelities[-1] == pytest.approx(1.0, abs=1e-9)
+    assert errors[-1] < 1e-9 < errors[0]
+
+
+def test_decision_means_are_one_overlap_equal_to_mean_logits(small):
+    circuit, ref, _, _ = small
+    nodes = np.array([0, 2, 3])
+    with jax.enable_x64(True):
+        means = np.asarray(circuit.decision_means(nodes))
+    np.testing.assert_allclose(means, ref[nodes].mean(0), rtol=1e-10)
+
+
+def test_comm_ledger_one_handoff_two_copies_and_union_bound(small):
+    circuit, _, _, _ = small
+    one = circuit.comm_report(Estimator(0.1, 0.05), "nodes")
+    many = circuit.comm_report(Estimator(0.1, 0.05), "nodes", n_estimates=12)
+    (row,) = one.rows
+    assert (row["from"], row["to"], row["qubits_per_copy"]) == ("alice", "bob",
+                                                                circuit.layout.n_qubits)
+    # 12 estimates each with delta / 12: more than 12x the copies of one estimate
+    assert many.rows[0]["copies"] > 12 * row["copies"]
+    assert circuit.protocol().handoffs()[0].copies_factor == 2      # the Hadamard product
+
+
+def test_errors_name_the_problem():
+    t, x, _, model = _small()
+    prelu = _model(3, 2, 1, 3, activation="prelu")
+    with pytest.raises(ValueError, match="PReLU is not a polynomial"):
+        SignWeights.from_model(prelu)
+    with pytest.raises(ValueError, match="expect 3 features"):
+        SignCircuit(t, x[:, :2], SignWeights.from_model(model))
+    with pytest.raises(ValueError, match="does not match"):
+        SignCircuit(t[:5, :5], x, SignWeights.from_model(model))
+    with pytest.raises(ValueError, match="unknown backend"):
+        SignCircuit(t, x, SignWeights.from_model(model)).logits("gpu")
+
+
+def test_cora_subgraph_dense_circuit_matches_classical(tmp_path):
+    """A real graph (Cora's first 300 nodes, all 1433 features): 9 + 1 + 11 qubits."""
+    cora = load_node_dataset("cora")
+    keep = np.arange(300)
+    from qtnet.data.types import NodeDataset
+
+    sub = NodeDataset("cora300", cora.features[keep], cora.labels[keep],
+                      cora.adjacency[keep][:, keep], keep[:40], keep[40:100], keep[100:])
+    feats = sign_hops(sub, 1, dtype=np.float64)
+    model = _model(feats.shape[2], sub.n_classes, 1, 8)
+    result = evaluate_sign_circuit(model, sub, feats, out_dir=tmp_path)
+    assert result["max_relative_difference"] < 1e-6
+    assert result["test_accuracy_circuit"] == result["test_accuracy_classical"]
+    assert result["decision_accuracy_circuit"] == result["decision_accuracy_classical"]
+    assert result["registers"] == {"node": 9, "hop": 1, "feat": 11}
+    nodes, decision = result["comm"]["nodes"], result["comm"]["decision"]
+    assert nodes["quantum_qubits"] > decision["quantum_qubits"]    # 200 x 7 vs 7 estimates
+    for name in ("circuit.json", "comm_nodes.csv", "comm_decision.png", "logits.png"):
+        assert (tmp_path / name).is_file()
