@@ -113,8 +113,10 @@ class CommReport:
         labels = [f"{r['step']}:{r['from']}>{r['to']}\n{r['purpose']}" for r in self.rows]
         x = np.arange(len(self.rows))
         fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(self.rows) + 2), 4))
-        ax.bar(x - 0.2, [r["quantum_qubits"] for r in self.rows], 0.4, label="quantum (qubits)")
-        ax.bar(x + 0.2, [r["classical_bits"] for r in self.rows], 0.4,
+        # floats: exact counts can pass 2^63, which matplotlib's integer path cannot hold
+        ax.bar(x - 0.2, [float(r["quantum_qubits"]) for r in self.rows], 0.4,
+               label="quantum (qubits)")
+        ax.bar(x + 0.2, [float(r["classical_bits"]) for r in self.rows], 0.4,
                label="classical analogue (bits)")
         ax.set_yscale("log")
         ax.set_xticks(x, labels, fontsize=7)

@@ -90,6 +90,14 @@ def test_comm_ledger_one_handoff_two_copies_and_union_bound(small):
     assert circuit.protocol().handoffs()[0].copies_factor == 2      # the Hadamard product
 
 
+def test_comm_report_beyond_int64_still_writes_its_plot(small, tmp_path):
+    circuit, _, _, _ = small
+    report = circuit.comm_report(Estimator(1e-6, 0.05), "nodes", n_estimates=10**9)
+    assert report.rows[0]["quantum_qubits"] > 2**63                 # exact Python int
+    assert report.plot(tmp_path / "big.png").stat().st_size > 0
+    assert report.to_json(tmp_path / "big.json")
+
+
 def test_errors_name_the_problem():
     t, x, _, model = _small()
     prelu = _model(3, 2, 1, 3, activation="prelu")
