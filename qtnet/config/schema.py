@@ -28,7 +28,13 @@ class DataConfig:
     test_fraction: float = field(0.25, min=0.05, max=0.95)
     split_seed: int = field(0, min=0)
     standardize: bool = field(True, help="zero-mean, unit-variance features (train statistics)")
-    hops: int = field(5, min=0, max=64, help="node datasets (cora): SIGN hops R of T^k X")
+    hops: int = field(5, min=0, max=64, help="node datasets (cora, grid): SIGN hops R")
+    graph_qubits: int = field(32, min=4, max=62,
+                              help="grid: node-register qubits, even (2^n nodes)")
+    sampled_nodes: int = field(20000, min=20,
+                               help="grid: nodes drawn; 70% train, 15% val, 15% test")
+    feature_bond: int = field(4, min=1, help="grid: bond of the random feature MPS")
+    classes: int = field(4, min=2, max=8, help="grid: classes of the teacher SIGN")
 
 
 @dataclasses.dataclass(frozen=True)

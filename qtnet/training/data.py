@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from qtnet.config import ConfigError, DataConfig
+from qtnet.config import BackendConfig, ConfigError, DataConfig
 from qtnet.data.types import NodeDataset
 
 
@@ -26,6 +26,7 @@ class Dataset:
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
     graph: NodeDataset | None = None     # node datasets: the graph behind the samples
+    info: dict = dataclasses.field(default_factory=dict)   # how it was built (summary.json)
 
     @property
     def n_features(self) -> int:
@@ -34,8 +35,9 @@ class Dataset:
 
     def describe(self) -> str:
         val = f" / {len(self.y_val)} val" if self.y_val is not None else ""
+        extra = "".join(f"; {k} {v}" for k, v in self.info.items())
         return (f"{self.name}: {len(self.y_train)} train{val} / {len(self.y_test)} test, "
-                f"{self.n_features} features, {self.n_classes} classes")
+                f"{self.n_features} features, {self.n_classes} classes{extra}")
 
 
 _LOADERS: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {}
@@ -51,16 +53,21 @@ def register_dataset(name: str):
 
 # Node-classification graphs: samples are nodes, features their SIGN hops T^k X, and the
 # split is the dataset's own (Planetoid: 140 / 500 / 1000 for Cora).
-NODE_DATASETS = ("cora",)
+NODE_DATASETS = ("cora", "grid")
 
 
 def available_datasets() -> list[str]:
     return sorted([*_LOADERS, *NODE_DATASETS])
 
 
-def load_node_classification(config: DataConfig) -> Dataset:
+def load_node_classification(config: DataConfig, backend: BackendConfig | None = None
+                              ) -> Dataset:
     """Cora (bundled) with hop features ``[n, hops + 1, features]`` (rows sum to 1, as in
-    the paper; ``standardize`` does not apply)."""
+    the paper; ``standardize`` does not apply), or the synthetic ``grid``."""
+    if config.name == "grid":
+        from qtnet.gnn.teacher import grid_teacher_dataset
+
+        return grid_teacher_dataset(config, backend or BackendConfig(max_bond=32))
     from qtnet.data import load_node_dataset
     from qtnet.data.features import sign_hops
 
@@ -92,10 +99,10 @@ def _stratified_split(y: np.ndarray, test_fraction: float, seed: int):
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-def load_dataset(config: DataConfig) -> Dataset:
+def load_dataset(config: DataConfig, backend: BackendConfig | None = None) -> Dataset:
     """Load, split (stratified, by ``split_seed``) and optionally standardise a dataset."""
     if config.name in NODE_DATASETS:
-        return load_node_classification(config)
+        return load_node_classification(config, backend)
     if config.name not in _LOADERS:
         raise ConfigError(f"data.name: unknown dataset {config.name!r}; valid datasets: "
                           f"{', '.join(available_datasets())}")

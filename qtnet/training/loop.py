@@ -75,7 +75,7 @@ def _set_precision(config: Config) -> None:
 
 def _setup(config: Config) -> _Setup:
     _set_precision(config)
-    data = load_dataset(config.data)
+    data = load_dataset(config.data, config.backend)
     if config.circuit.evaluate and not (config.model.type == "sign" and
                                         config.model.activation == "poly" and data.graph):
         raise ConfigError("circuit.evaluate: only a polynomial SIGN (model.type: sign, "
@@ -284,6 +284,8 @@ def train(config: Config, workdir: str | Path, *, force_restart: bool = False,
     }
     if test_metrics:
         summary["final_test"] = test_metrics
+    if setup.data.info:
+        summary["data"] = setup.data.info
     if config.circuit.evaluate:
         summary["circuit"] = _evaluate_as_circuit(workdir, setup, echo)
     (workdir / "summary.json").write_text(json.dumps(summary, indent=1))
