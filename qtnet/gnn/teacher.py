@@ -4,9 +4,9 @@ Alice's side is built once: random low-bond features |X> on ``node | feat`` (an 
 grid's propagation operator T as a bond-9 MPO, and the hop state Φ = Σ_k |k> T^k|X>
 (compressed to the bond cap, with its fidelity estimate). Sampled nodes read their hop
 features as amplitudes of Φ; a fixed random polynomial SIGN (the teacher) labels them, and
-the trainer fits a student SIGN on the training nodes. (The teacher's output biases are shifted
-so that its classes are about equally frequent: it is still a SIGN.) Agreement with the teacher is the
-student's accuracy on held-out nodes.
+the trainer fits a student SIGN on the training nodes. The teacher's output biases are
+shifted so that its classes are about equally frequent (it is still a SIGN). Agreement with
+the teacher is the student's accuracy on held-out nodes.
 """
 
 from __future__ import annotations
