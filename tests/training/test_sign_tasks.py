@@ -14,7 +14,7 @@ from qtnet.data import Graph, GraphDataset, load_graph_dataset
 from qtnet.data.features import GraphHops, graph_hop_features
 from qtnet.models.sign_graph import SIGNGraph
 from qtnet.training import read_metrics, train
-from qtnet.training.sign_graph import TABLE2, batch_arrays, cross_validate, pack
+from qtnet.training.sign_graph import batch_arrays, cross_validate, load_settings, pack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,10 +68,9 @@ def test_batch_arrays_pack_whole_graphs():
 
 
 def test_mutag_cross_validation_runs_the_paper_protocol():
-    import dataclasses
-
     data = load_graph_dataset("MUTAG")                      # bundled
-    settings = dataclasses.replace(TABLE2["MUTAG"], epochs=3)
+    settings = load_settings(ROOT / "configs" / "tu" / "MUTAG.yaml", ["epochs=3"])
+    assert (settings.hidden, settings.hops.rw, settings.batch_size) == (64, 8, 128)
     r = cross_validate(data, settings, folds=[0])
     assert r["curves"].shape == (1, 3)
     assert 0.5 <= r["accuracy"] <= 1.0 and 1 <= r["best_epoch"] <= 3
@@ -103,3 +102,17 @@ def test_circuit_evaluation_needs_a_polynomial_sign_on_a_graph(tmp_path):
                   CORA + ["circuit.evaluate=true"])
     with pytest.raises(ConfigError, match="only a polynomial SIGN"):
         train(config, tmp_path, echo=lambda *_: None, interactive=False)
+
+
+def test_every_tu_config_loads_and_bad_settings_name_the_key():
+    from qtnet.config import ConfigError
+
+    names = sorted(p.stem for p in (ROOT / "configs" / "tu").glob("*.yaml"))
+    assert names == ["COLLAB", "IMDBBINARY", "IMDBMULTI", "MUTAG", "NCI1", "PROTEINS", "PTC",
+                     "REDDITBINARY"]
+    for name in names:
+        assert load_settings(ROOT / "configs" / "tu" / f"{name}.yaml").dataset == name
+    with pytest.raises(ConfigError, match="norm"):
+        load_settings(ROOT / "configs" / "tu" / "MUTAG.yaml", ["norm=group"])
+    with pytest.raises(ConfigError, match="unknown key hops.hop"):
+        load_settings(ROOT / "configs" / "tu" / "MUTAG.yaml", ["hops.hop=3"])
