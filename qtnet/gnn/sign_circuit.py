@@ -204,13 +204,17 @@ class SignCircuit:
         psi = tn.apply_mpo(self._mpo(self.select_t_matrix(), ("node", "hop")), psi, **kw)
         psi = tn.apply_mpo(self._mpo(self._block_diag_on_hop(self.weight_blocks()),
                                      ("hop", "feat")), psi, **kw)               # Bob
-        psi = tn.add(psi, state(self.bias_state()), **kw)
+        bias = self.bias_state()
+        if np.any(bias):                        # a zero vector has no normalised MPS
+            psi = tn.add(psi, state(bias), **kw)
         square = tn.hadamard(psi, psi, **kw)
         eye = np.eye(nf)
         diag = [np.kron(np.diag(self.coefficient(j)), eye) for j in (1, 2)]
         psi = tn.add(tn.apply_mpo(self._mpo(diag[0], ("hop", "feat")), psi, **kw),
                      tn.apply_mpo(self._mpo(diag[1], ("hop", "feat")), square, **kw), **kw)
-        psi = tn.add(psi, state(self.constant_state()), **kw)
+        constant = self.constant_state()
+        if np.any(constant):
+            psi = tn.add(psi, state(constant), **kw)
         # W_out: rows (k' = 0, c), columns (k, h)
         w_out = np.zeros((nk, nf, nk, nf))
         w_out[0] = self.readout_blocks().transpose(2, 0, 1)

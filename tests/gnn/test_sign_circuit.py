@@ -130,3 +130,33 @@ def test_cora_subgraph_dense_circuit_matches_classical(tmp_path):
     assert nodes["quantum_qubits"] > decision["quantum_qubits"]    # 200 x 7 vs 7 estimates
     for name in ("circuit.json", "comm_nodes.csv", "comm_decision.png", "logits.png"):
         assert (tmp_path / name).is_file()
+
+
+def test_graph_model_as_a_circuit_pools_by_one_overlap():
+    """A trained-mode SIGN graph model (batch norm with moved running statistics) on a
+    MUTAG graph: circuit logits = the model's, dense and MPS; LayerNorm is refused."""
+    from qtnet.data import load_graph_dataset
+    from qtnet.data.features import GraphHops, graph_hop_features
+    from qtnet.gnn.graph_circuit import graph_circuit_logits
+    from qtnet.models.sign_graph import SIGNGraph
+
+    data = load_graph_dataset("MUTAG")
+    x, graph_of_node = graph_hop_features(data, GraphHops(gcn=1), dtype=np.float64)
+    model = SIGNGraph(x.shape[1], 2, hidden=3, norm="batch", rngs=nnx.Rngs(params=0))
+    rng = np.random.default_rng(0)
+    model.norm.mean[...] = jnp.asarray(rng.normal(size=3), jnp.float32)
+    model.norm.var[...] = jnp.asarray(rng.uniform(0.5, 2, size=3), jnp.float32)
+    nodes = graph_of_node == 0
+    with jax.enable_x64(True):
+        want = np.asarray(model(jnp.asarray(x[nodes]), jnp.zeros(nodes.sum(), int),
+                                jnp.ones(nodes.sum(), bool), 1))[0]
+        dense = graph_circuit_logits(model, x[nodes])
+    np.testing.assert_allclose(dense, want, rtol=1e-5)         # the model runs in float32
+    small = x[nodes][:6, :3]                                   # MPS: 3 + 1 + 2 qubits
+    tiny = SIGNGraph(3, 2, hidden=3, norm="none", rngs=nnx.Rngs(params=1))
+    with jax.enable_x64(True):
+        np.testing.assert_allclose(graph_circuit_logits(tiny, small, "mps"),
+                                   graph_circuit_logits(tiny, small), rtol=1e-9)
+    layer = SIGNGraph(x.shape[1], 2, hidden=3, norm="layer", rngs=nnx.Rngs(params=0))
+    with pytest.raises(ValueError, match="LayerNorm is not a polynomial"):
+        graph_circuit_logits(layer, x[nodes])
