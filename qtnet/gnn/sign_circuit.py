@@ -153,8 +153,8 @@ class SignCircuit:
         psi = jnp.einsum("vkx,kxh->vkh", psi, self.weight_blocks()[:, :, :hidden])
         psi = jnp.pad(psi, ((0, 0), (0, 0), (0, nf - hidden)))
         psi = psi + self.bias_state()
-        c0, c1, c2 = (jnp.asarray(self.coefficient(j))[None, :, None] for j in range(3))
-        del c0                                              # carried by constant_state
+        c1, c2 = (jnp.asarray(self.coefficient(j))[None, :, None] for j in (1, 2))
+        # c0 is carried by constant_state (only on real nodes and hidden units)
         psi = self.constant_state() + c1 * psi + c2 * psi * psi
         return jnp.einsum("vkh,khc->vc", psi, self.readout_blocks())
 
