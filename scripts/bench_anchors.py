@@ -1,0 +1,586 @@
+"""qtnet against quimb, TensorCircuit-NG and PennyLane on one brickwork benchmark.
+
+The circuit (as in scripts/bench_circuit.py): layer l applies RY(theta[l, i]) to every qubit,
+then CZ on the pairs (i, i+1), i = l mod 2, l mod 2 + 2, ...; the loss is <Z_{n/2}> on |0..0>
+and each step computes its value and gradient with respect to every angle.
+
+    bash scripts/setup_anchors.sh                 # the anchors' own venv: .venv-anchors/
+    python scripts/bench_anchors.py               # the full grid, one invocation
+    python scripts/bench_anchors.py --n 16 32 --depth 8 --chi 32 --tools qtnet-mps quimb-mps
+
+Every (tool, n, D, chi) runs in a fresh process, so compile time, step time and peak memory
+belong to that case alone. qtnet runs in this interpreter's environment, the anchors in
+``--anchor-python``. A case that runs past ``--case-budget`` is reported "over budget"; once
+a tool has spent ``--tool-budget`` seconds, or failed a smaller size of the same (D, chi), its
+remaining sizes are reported "skipped" - the table shows every cell, never hides one.
+
+Tools (``--tools``):
+  qtnet-mps     qtnet.tn MPS, one jitted value_and_grad (lax.scan over layer pairs)
+  qtnet-dense   qtnet.tn.dense statevector, jitted
+  quimb-mps     quimb CircuitMPS (cutoff 0, max_bond chi) traced under jax.jit
+  tcng-mps      TensorCircuit-NG MPSCircuit, jax backend, K.jit(K.value_and_grad)
+  tcng-dense    TensorCircuit-NG Circuit, jax backend, K.jit(K.value_and_grad)
+  pennylane-mps PennyLane default.tensor (quimb MPS); parameter-shift gradients (the only
+                differentiation it supports), no compilation
+  pennylane-dense PennyLane default.qubit, jax interface, backprop under jax.jit
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MPS_TOOLS = ("qtnet-mps", "quimb-mps", "tcng-mps", "pennylane-mps")
+DENSE_TOOLS = ("qtnet-dense", "tcng-dense", "pennylane-dense")
+QTNET_TOOLS = ("qtnet-mps", "qtnet-dense")
+GRAD_HEAD = 256          # gradient entries kept per row (layer-major: the first layers)
+COMPILING = {"qtnet-mps", "qtnet-dense", "quimb-mps", "tcng-mps", "tcng-dense", "pennylane-dense"}
+
+
+def brickwork_bond_bound(n: int, depth: int) -> int:
+    """Largest bond the untruncated brickwork state can need: 2 per CZ across a cut, and
+    never more than the smaller side's Hilbert space."""
+    best = 1
+    for cut in range(1, n):                       # cut between sites cut-1 and cut
+        gates = sum(1 for layer in range(depth) if (cut - 1) % 2 == layer % 2)
+        best = max(best, min(2 ** gates, 2 ** min(cut, n - cut)))
+    return best
+
+
+def angles(n: int, depth: int, dtype: str):
+    import numpy as np
+
+    real = "float64" if dtype == "complex128" else "float32"
+    return np.random.default_rng(0).uniform(0, 2 * np.pi, (depth, n)).astype(real)
+
+
+# --------------------------------------------------------------------------------------
+# One step function per tool: step(theta [D, n]) -> (value, grad [D, n]). Imports are local
+# so that each tool's process loads only its own library.
+
+
+def _qtnet_step(n, depth, chi, dtype, backend):
+    import jax
+    import jax.numpy as jnp
+
+    sys.path.insert(0, HERE)
+    from bench_circuit import brickwork_loss
+
+    loss = brickwork_loss(n, depth, chi, jnp.dtype(dtype), backend)
+    return jax.jit(jax.value_and_grad(loss))
+
+
+def _quimb_step(n, depth, chi, dtype):
+    import jax
+    import jax.numpy as jnp
+    import quimb as qu
+    import quimb.tensor as qtn
+
+    z = jnp.asarray(qu.pauli("Z"), dtype)
+
+    def loss(theta):
+        circ = qtn.CircuitMPS(n, max_bond=chi, cutoff=0.0, dtype=dtype, to_backend=jnp.asarray)
+        for layer in range(depth):
+            for i in range(n):
+                circ.apply_gate("RY", theta[layer, i], i)
+            for i in range(layer % 2, n - 1, 2):
+                circ.apply_gate("CZ", i, i + 1)
+        return jnp.real(circ.local_expectation(z, n // 2))
+
+    return jax.jit(jax.value_and_grad(loss))
+
+
+def _tcng_step(n, depth, chi, dtype, mps):
+    import tensorcircuit as tc
+
+    backend = tc.set_backend("jax")
+    tc.set_dtype(dtype)
+
+    def loss(theta):
+        if mps:
+            c = tc.MPSCircuit(n, split={"max_singular_values": chi})
+        else:
+            c = tc.Circuit(n)
+        for layer in range(depth):
+            for i in range(n):
+                c.ry(i, theta=theta[layer, i])
+            for i in range(layer % 2, n - 1, 2):
+                c.cz(i, i + 1)
+        return backend.real(c.expectation_ps(z=[n // 2]))
+
+    return backend.jit(backend.value_and_grad(loss))
+
+
+def _pennylane_circuit(qml, n, depth):
+    def circuit(theta):
+        for layer in range(depth):
+            for i in range(n):
+                qml.RY(theta[layer, i], wires=i)
+            for i in range(layer % 2, n - 1, 2):
+                qml.CZ(wires=[i, i + 1])
+        return qml.expval(qml.PauliZ(n // 2))
+
+    return circuit
+
+
+def _pennylane_mps_step(n, depth, chi, dtype):
+    import numpy as np
+    import pennylane as qml
+
+    dev = qml.device("default.tensor", wires=n, method="mps", max_bond_dim=chi, cutoff=0.0,
+                     c_dtype=np.dtype(dtype).type)
+    qnode = qml.QNode(_pennylane_circuit(qml, n, depth), dev, diff_method="parameter-shift")
+
+    def step(theta):
+        theta = qml.numpy.array(theta, requires_grad=True)
+        return qnode(theta), qml.grad(qnode)(theta)
+
+    return step
+
+
+def _pennylane_dense_step(n, depth, dtype):
+    import jax
+    import pennylane as qml
+
+    dev = qml.device("default.qubit", wires=n)
+    qnode = qml.QNode(_pennylane_circuit(qml, n, depth), dev, interface="jax",
+                      diff_method="backprop")
+    return jax.jit(jax.value_and_grad(qnode))
+
+
+def make_step(tool: str, n: int, depth: int, chi: int, dtype: str):
+    if dtype == "complex128":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    if tool == "qtnet-mps":
+        return _qtnet_step(n, depth, chi, dtype, "mps")
+    if tool == "qtnet-dense":
+        return _qtnet_step(n, depth, chi, dtype, "dense")
+    if tool == "quimb-mps":
+        return _quimb_step(n, depth, chi, dtype)
+    if tool == "tcng-mps":
+        return _tcng_step(n, depth, chi, dtype, mps=True)
+    if tool == "tcng-dense":
+        return _tcng_step(n, depth, chi, dtype, mps=False)
+    if tool == "pennylane-mps":
+        return _pennylane_mps_step(n, depth, chi, dtype)
+    if tool == "pennylane-dense":
+        return _pennylane_dense_step(n, depth, dtype)
+    raise ValueError(f"unknown tool {tool!r}; known: {', '.join(MPS_TOOLS + DENSE_TOOLS)}")
+
+
+def _ready(x):
+    """Block until x (any pytree of jax or numpy arrays) is computed; return it as numpy."""
+    import numpy as np
+
+    if hasattr(x, "block_until_ready"):
+        x.block_until_ready()
+    return np.asarray(x)
+
+
+def run_case(tool: str, n: int, depth: int, chi: int, dtype: str, repeats: int) -> dict:
+    """Time one case in this process: first call (compile + one step), then the median of
+    ``repeats`` steps at nearby angles (so no result can be cached)."""
+    import numpy as np
+
+    theta = angles(n, depth, dtype)
+    t0 = time.perf_counter()
+    step = make_step(tool, n, depth, chi, dtype)
+    value, grad = step(theta)
+    value, grad = _ready(value), _ready(grad)
+    compile_s = time.perf_counter() - t0
+    times = []
+    for k in range(repeats):
+        t0 = time.perf_counter()
+        _ready(step(theta + np.asarray(1e-3 * (k + 1), theta.dtype))[1])
+        times.append(time.perf_counter() - t0)
+    step_s = statistics.median(times)
+    grad = np.asarray(grad, np.float64).reshape(depth, n)
+    return {"tool": tool, "n": n, "depth": depth, "chi": chi, "dtype": dtype,
+            "status": "ok", "first_call_s": compile_s, "step_s": step_s,
+            # Compilation (and tracing) = the first call less one step.
+            "compile_s": max(compile_s - step_s, 0.0),
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "value": float(np.real(value)), "grad": grad.ravel().tolist()}
+
+
+# --------------------------------------------------------------------------------------
+# The driver: one subprocess per case, budgets, agreement, ratios.
+
+
+def _worker(tool, n, depth, chi, dtype, repeats, python, timeout) -> dict:
+    cmd = [python, os.path.abspath(__file__), "--case", f"{tool},{n},{depth},{chi}",
+           "--dtype", dtype, "--repeats", str(repeats)]
+    env = dict(os.environ)
+    if tool in QTNET_TOOLS:
+        root = os.path.dirname(HERE)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    cell = {"tool": tool, "n": n, "depth": depth, "chi": chi, "dtype": dtype}
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {**cell, "status": "over budget", "wall_s": timeout,
+                "error": f"no result within {timeout:.0f} s"}
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        tail = [x for x in lines if "Error" in x][-1:] or lines[-1:] or ["(no output)"]
+        return {**cell, "status": "failed", "wall_s": wall, "error": tail[0][:300]}
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    # Keep the head of the gradient: enough to compare tools, small enough to store.
+    grad = row.pop("grad")
+    return {**row, "wall_s": wall, "grad": grad[:GRAD_HEAD],
+            "grad_norm": math.sqrt(sum(g * g for g in grad))}
+
+
+class Budget:
+    """Seconds left per tool, and the (tool, D, chi) series that stopped at a smaller n."""
+
+    def __init__(self, case_s: float, tool_s: float):
+        self.case_s, self.tool_s = case_s, tool_s
+        self.spent: dict[str, float] = {}
+        self.stopped: dict[tuple, str] = {}
+
+    def why_skip(self, tool, depth, chi) -> str | None:
+        if (tool, depth, chi) in self.stopped:
+            return self.stopped[(tool, depth, chi)]
+        if self.spent.get(tool, 0.0) >= self.tool_s:
+            return f"tool budget of {self.tool_s:.0f} s used up"
+        return None
+
+    def timeout(self, tool) -> float:
+        return max(1.0, min(self.case_s, self.tool_s - self.spent.get(tool, 0.0)))
+
+    def record(self, row):
+        tool = row["tool"]
+        self.spent[tool] = self.spent.get(tool, 0.0) + row.get("wall_s", 0.0)
+        if row["status"] != "ok":
+            self.stopped[(tool, row["depth"], row["chi"])] = (
+                f"{row['status']} at n={row['n']}")
+
+
+def run_grid(tools, sizes, depths, chis, args, budget: Budget, log) -> list[dict]:
+    rows = []
+    for depth in depths:
+        for chi in chis:
+            for n in sizes:
+                for tool in tools:
+                    reason = budget.why_skip(tool, depth, chi)
+                    if reason:
+                        row = {"tool": tool, "n": n, "depth": depth, "chi": chi,
+                               "dtype": args.dtype, "status": "skipped", "error": reason}
+                    else:
+                        python = sys.executable if tool in QTNET_TOOLS else args.anchor_python
+                        row = _worker(tool, n, depth, chi, args.dtype, args.repeats, python,
+                                      budget.timeout(tool))
+                        budget.record(row)
+                    rows.append(row)
+                    log(format_row(row))
+    return rows
+
+
+def format_row(row) -> str:
+    head = f"{row['tool']:<16} n={row['n']:<5} D={row['depth']:<3} chi={row['chi']:<4}"
+    if row["status"] != "ok":
+        return f"{head} {row['status']}: {row.get('error', '')}"
+    return (f"{head} compile {row['compile_s']:8.2f} s  step {row['step_s']:9.4f} s  "
+            f"peak {row['peak_mb']:6.0f} MB  value {row['value']:+.7f}")
+
+
+def agreement(rows, tolerance: float) -> list[dict]:
+    """Per (n, D, chi): the tools' values, their spread, and for untruncated cases whether
+    every tool is within ``tolerance`` of the reference (qtnet-dense where it ran, else the
+    median); gradients are compared the same way (max abs difference)."""
+    import numpy as np
+
+    cases = {}
+    for row in rows:
+        if row["status"] == "ok":
+            cases.setdefault((row["n"], row["depth"], row["chi"]), []).append(row)
+    out = []
+    for (n, depth, chi), group in sorted(cases.items()):
+        exact = brickwork_bond_bound(n, depth) <= chi
+        values = {r["tool"]: r["value"] for r in group}
+        ref_row = next((r for r in group if r["tool"] == "qtnet-dense"), None)
+        ref = ref_row["value"] if ref_row else float(np.median(list(values.values())))
+        ref_grad = (np.asarray(ref_row["grad"]) if ref_row else
+                    np.median([np.asarray(r["grad"]) for r in group], axis=0))
+        # np.max, not max(): a NaN anywhere must show (Python's max may skip it).
+        value_dev = float(np.max([abs(v - ref) for v in values.values()]))
+        grad_dev = float(np.max([np.max(np.abs(np.asarray(r["grad"]) - ref_grad))
+                                 for r in group]))
+        entry = {"n": n, "depth": depth, "chi": chi, "exact": exact, "tools": len(group),
+                 "values": values, "value_spread": max(values.values()) - min(values.values()),
+                 "max_value_dev": value_dev, "max_grad_dev": grad_dev}
+        if exact and len(group) > 1:
+            entry["agree"] = bool(value_dev <= tolerance and grad_dev <= tolerance)
+        out.append(entry)
+    return out
+
+
+def ratios(rows, ours: str, anchors) -> list[dict]:
+    """qtnet's compile and step time over the best anchor's, per (n, D, chi) where both ran.
+    Compile ratios use only anchors that compile (a tool with no compiler has no compile
+    time to compare)."""
+    by_case = {}
+    for row in rows:
+        if row["status"] == "ok":
+            by_case.setdefault((row["n"], row["depth"], row["chi"]), {})[row["tool"]] = row
+    out = []
+    for key, tools in sorted(by_case.items()):
+        if ours not in tools:
+            continue
+        others = {t: r for t, r in tools.items() if t in anchors}
+        if not others:
+            continue
+        entry = {"n": key[0], "depth": key[1], "chi": key[2]}
+        best_step = min(others, key=lambda t: others[t]["step_s"])
+        entry.update(best_step=best_step,
+                     step_ratio=tools[ours]["step_s"] / others[best_step]["step_s"])
+        compiled = [t for t in others if t in COMPILING]
+        if compiled:
+            best_c = min(compiled, key=lambda t: others[t]["compile_s"])
+            entry.update(best_compile=best_c,
+                         compile_ratio=tools[ours]["compile_s"] / others[best_c]["compile_s"])
+        out.append(entry)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Kernel rates at a large bond against this machine's dense matmul rate.
+
+
+def _rate(fn, args, flops, repeats):
+    import jax
+
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - t0)
+    best = min(times)
+    return {"seconds": best, "gflops": flops / best / 1e9}
+
+
+def kernel_rates(chi: int, dtype: str, repeats: int) -> dict:
+    """GFLOP/s of a dense matmul, a two-site gate update and an MPO-MPS application at bond
+    ``chi``. Flops are counted as complex multiply-adds of the contractions (8 real flops
+    each); the gate update's eigendecomposition is charged by its matmul-equivalent count
+    (LAPACK heevd with vectors ~ 9 N^3 complex flops, the usual estimate)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from qtnet.tn import evolve
+    from qtnet.tn.algebra import apply_mpo
+    from qtnet.tn.gates import FIXED_2Q
+    from qtnet.tn.mpo import MPO
+    from qtnet.tn.mps import MPS
+
+    rng = np.random.default_rng(0)
+    cdt = jnp.dtype(dtype)
+
+    def crandn(*shape):
+        return jnp.asarray(rng.standard_normal(shape) + 1j * rng.standard_normal(shape), cdt)
+
+    m = 2 * chi
+    a, b = crandn(m, m), crandn(m, m)
+    out = {"chi": chi, "dtype": dtype}
+    out["matmul"] = _rate(jax.jit(jnp.matmul), (a, b), 8 * m**3, repeats)
+
+    # Two-site update: 2 site contractions, the gate, the Gram matrix, heevd, 1 projection.
+    c, d = chi, 2
+    b1, b2 = crandn(c, d, c), crandn(c, d, c)
+    lam = jnp.ones((c,), jnp.finfo(cdt).dtype) / np.sqrt(c)
+    gate = jnp.asarray(FIXED_2Q["CZ"], cdt)
+    upd = jax.jit(lambda lam, b1, b2: evolve.two_site_update(lam, b1, b2, gate, c, 0.0, c)[:3])
+    big = c * d
+    flops = 8 * (c * d * c * d * c            # B1 B2
+                 + (d * d) ** 2 * c * c      # gate
+                 + big ** 3                  # Gram
+                 + 9 * big ** 3              # heevd
+                 + big ** 2 * c)             # pair @ V_k
+    out["two_site_update"] = _rate(upd, (lam, b1, b2), flops, repeats)
+
+    # MPO (bond w) on an MPS (bond chi), 16 sites, exact product then compression to chi.
+    n, w = 16, 4
+    state = MPS.random(jax.random.PRNGKey(0), n, max_bond=chi, dtype=cdt) \
+        if hasattr(MPS, "random") else None
+    if state is not None:
+        mpo = MPO.random(jax.random.PRNGKey(1), n, bond=w, dtype=cdt) \
+            if hasattr(MPO, "random") else None
+        if mpo is not None:
+            fn = jax.jit(lambda s: apply_mpo(mpo, s, max_bond=chi).tensors)
+            cw = chi * w
+            per_site = 8 * (c * c * w * w * d * d      # contraction
+                            + 3 * 4 * cw ** 3 / 3)     # QR + SVD of a [cw d, cw] block
+            out["mpo_mps"] = _rate(fn, (state,), n * per_site, repeats)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+
+
+def machine(anchor_python: str | None) -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
+    info["versions"] = {"qtnet-env": _versions(sys.executable, ("jax", "jaxlib", "numpy"))}
+    if anchor_python and os.path.exists(anchor_python):
+        info["versions"]["anchor-env"] = _versions(
+            anchor_python, ("jax", "jaxlib", "numpy", "quimb", "tensorcircuit-ng", "pennylane"))
+    return info
+
+
+def _versions(python, names) -> dict:
+    code = ("import importlib.metadata as m, json, sys\n"
+            "out = {}\n"
+            "for name in sys.argv[1:]:\n"
+            "    try: out[name] = m.version(name)\n"
+            "    except m.PackageNotFoundError: out[name] = None\n"
+            "print(json.dumps(out))")
+    proc = subprocess.run([python, "-c", code, *names], capture_output=True, text=True)
+    return json.loads(proc.stdout) if proc.returncode == 0 else {"error": proc.stderr[-200:]}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tools", nargs="+", default=list(MPS_TOOLS + DENSE_TOOLS))
+    p.add_argument("--n", type=int, nargs="+", default=[16, 32, 64, 256, 1024])
+    p.add_argument("--depth", type=int, nargs="+", default=[8, 20])
+    p.add_argument("--chi", type=int, nargs="+", default=[32, 64])
+    p.add_argument("--dense-n", type=int, nargs="+", default=[16, 20, 24])
+    p.add_argument("--kernel-chi", type=int, default=256,
+                   help="bond of the kernel-rate measurement (0 skips it)")
+    p.add_argument("--dtype", default="complex64", choices=["complex64", "complex128"])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--tolerance", type=float, default=None,
+                   help="agreement tolerance for untruncated cases "
+                        "(default 1e-6 at complex128, 1e-4 at complex64)")
+    p.add_argument("--case-budget", type=float, default=120.0, help="seconds per case")
+    p.add_argument("--tool-budget", type=float, default=900.0, help="seconds per tool")
+    p.add_argument("--anchor-python",
+                   default=os.path.join(os.path.dirname(HERE), ".venv-anchors", "bin", "python"))
+    p.add_argument("--out", default="bench_results/bench_anchors.json")
+    p.add_argument("--reuse", metavar="FILE",
+                   help="take the rows of tools not named in --tools from an earlier result "
+                        "(e.g. re-measure qtnet after a change without re-running the anchors)")
+    p.add_argument("--case", help=argparse.SUPPRESS)     # internal: one case, JSON on stdout
+    p.add_argument("--kernels-only", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    unknown = set(args.tools) - set(MPS_TOOLS + DENSE_TOOLS)
+    if unknown:
+        p.error(f"unknown tools {sorted(unknown)}; known: {', '.join(MPS_TOOLS + DENSE_TOOLS)}")
+    if args.tolerance is None:
+        args.tolerance = 1e-6 if args.dtype == "complex128" else 1e-4
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.case:
+        tool, n, depth, chi = args.case.split(",")
+        print(json.dumps(run_case(tool, int(n), int(depth), int(chi), args.dtype,
+                                  args.repeats)))
+        return 0
+    if args.kernels_only:
+        print(json.dumps(kernel_rates(args.kernel_chi, args.dtype, args.repeats)))
+        return 0
+    if any(t not in QTNET_TOOLS for t in args.tools) and not os.path.exists(args.anchor_python):
+        print(f"no anchor environment at {args.anchor_python}: run scripts/setup_anchors.sh "
+              "or pass --anchor-python (or --tools qtnet-mps qtnet-dense)", file=sys.stderr)
+        return 2
+
+    budget = Budget(args.case_budget, args.tool_budget)
+    mps_tools = [t for t in args.tools if t in MPS_TOOLS]
+    dense_tools = [t for t in args.tools if t in DENSE_TOOLS]
+    print(f"dtype={args.dtype} repeats={args.repeats} case budget {args.case_budget:.0f} s, "
+          f"tool budget {args.tool_budget:.0f} s", flush=True)
+    mps_rows = run_grid(mps_tools, args.n, args.depth, args.chi, args, budget,
+                        lambda s: print(s, flush=True))
+    # Dense cases have no bond cap; chi is recorded as 0.
+    dense_rows = run_grid(dense_tools, args.dense_n, args.depth, [0], args, budget,
+                          lambda s: print(s, flush=True))
+    reused_from = None
+    if args.reuse:
+        with open(args.reuse) as f:
+            earlier = json.load(f)
+        if earlier.get("dtype") != args.dtype:
+            print(f"--reuse: {args.reuse} is {earlier.get('dtype')}, this run {args.dtype}",
+                  file=sys.stderr)
+            return 2
+        keep = [r for r in earlier["mps"] + earlier["dense"] if r["tool"] not in args.tools]
+        mps_rows += [dict(r, reused=True) for r in keep if r["tool"] in MPS_TOOLS]
+        dense_rows += [dict(r, reused=True) for r in keep if r["tool"] in DENSE_TOOLS]
+        reused_from = {"file": args.reuse, "tools": sorted({r["tool"] for r in keep}),
+                       "machine": earlier.get("machine")}
+    # Reference values for the small MPS cases come from the dense runs at the same n.
+    agree = agreement(mps_rows + [dict(r, chi=c) for r in dense_rows if r["tool"] == "qtnet-dense"
+                                  for c in args.chi], args.tolerance)
+    agree = [a for a in agree if a["tools"] > 1] + agreement(dense_rows, args.tolerance)
+    result = {"machine": machine(args.anchor_python), "dtype": args.dtype,
+              "budgets": {"case_s": args.case_budget, "tool_s": args.tool_budget},
+              "reused": reused_from,
+              "tool_seconds": budget.spent,
+              "mps": mps_rows, "dense": dense_rows,
+              "agreement": agree,
+              "mps_ratios": ratios(mps_rows, "qtnet-mps", set(MPS_TOOLS) - {"qtnet-mps"}),
+              "dense_ratios": ratios(dense_rows, "qtnet-dense",
+                                     set(DENSE_TOOLS) - {"qtnet-dense"})}
+    if args.kernel_chi:
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--kernels-only",
+                               "--kernel-chi", str(args.kernel_chi), "--dtype", args.dtype],
+                              capture_output=True, text=True,
+                              env=dict(os.environ, PYTHONPATH=os.path.dirname(HERE)))
+        result["kernels"] = (json.loads(proc.stdout.strip().splitlines()[-1])
+                             if proc.returncode == 0 else {"error": proc.stderr[-300:]})
+    print_summary(result)
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def print_summary(result):
+    print("\nagreement (untruncated: every tool within tolerance of the reference)")
+    for a in result["agreement"]:
+        verdict = ("agree" if a.get("agree") else "DISAGREE") if "agree" in a else "truncated"
+        print(f"  n={a['n']:<5} D={a['depth']:<3} chi={a['chi']:<4} {a['tools']} tools  "
+              f"value dev {a['max_value_dev']:.2e} (spread {a['value_spread']:.2e})  "
+              f"grad dev {a['max_grad_dev']:.2e}  {verdict}")
+    for name in ("mps_ratios", "dense_ratios"):
+        print(f"\n{name}: qtnet / best anchor")
+        for r in result[name]:
+            comp = (f"compile {r['compile_ratio']:6.3f} ({r['best_compile']})"
+                    if "compile_ratio" in r else "compile    n/a")
+            print(f"  n={r['n']:<5} D={r['depth']:<3} chi={r['chi']:<4} {comp}  "
+                  f"step {r['step_ratio']:6.3f} ({r['best_step']})")
+    kern = result.get("kernels")
+    if kern and "matmul" in kern:
+        base = kern["matmul"]["gflops"]
+        print(f"\nkernels at chi={kern['chi']}: matmul {base:.1f} GFLOP/s")
+        for name in ("two_site_update", "mpo_mps"):
+            if name in kern:
+                print(f"  {name:<16} {kern[name]['gflops']:7.1f} GFLOP/s "
+                      f"= {kern[name]['gflops'] / base:.0%} of matmul")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
