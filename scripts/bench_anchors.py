@@ -374,11 +374,30 @@ def _rate(fn, args, flops, repeats):
     return {"seconds": best, "gflops": flops / best / 1e9}
 
 
+def _svd_flops(m: int, n: int) -> float:
+    """Real flops of a complex thin SVD with vectors: Golub & Van Loan's R-SVD count
+    6 m n^2 + 20 n^3 (m >= n), times 4 for complex arithmetic."""
+    m, n = max(m, n), min(m, n)
+    return 4.0 * (6 * m * n * n + 20 * n ** 3)
+
+
+def _eigh_flops(n: int) -> float:
+    """Real flops of a complex Hermitian eigendecomposition with vectors: Golub & Van Loan's
+    symmetric QR count 9 n^3, times 4 for complex arithmetic."""
+    return 4.0 * 9 * n ** 3
+
+
 def kernel_rates(chi: int, dtype: str, repeats: int) -> dict:
-    """GFLOP/s of a dense matmul, a two-site gate update and an MPO-MPS application at bond
-    ``chi``. Flops are counted as complex multiply-adds of the contractions (8 real flops
-    each); the gate update's eigendecomposition is charged by its matmul-equivalent count
-    (LAPACK heevd with vectors ~ 9 N^3 complex flops, the usual estimate)."""
+    """GFLOP/s of the engine's two large-bond kernels against a dense matmul, at bond ``chi``.
+
+    Flops are counted as the work each kernel does (a complex multiply-add is 8 real flops;
+    decompositions by their textbook counts, see ``_svd_flops`` / ``_eigh_flops``), so a
+    kernel dominated by LAPACK decompositions is measured by how fast it does them.
+      matmul           [m, m] @ [m, m], the best of m in (512, 1024, 2048)
+      two_site_update  one brickwork layer's gate step: 4 pairs vmapped, bond chi
+      mpo_mps          a bond-4 MPO applied to a bond-chi MPS of 4 sites, compressed to chi
+                       (left sweep of SVDs on the [w chi] bond, right sweep truncating)
+    """
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -387,46 +406,48 @@ def kernel_rates(chi: int, dtype: str, repeats: int) -> dict:
     from qtnet.tn.algebra import apply_mpo
     from qtnet.tn.gates import FIXED_2Q
     from qtnet.tn.mpo import MPO
-    from qtnet.tn.mps import MPS
+    from qtnet.tn.mps import random_mps
 
+    if dtype == "complex128":
+        jax.config.update("jax_enable_x64", True)
     rng = np.random.default_rng(0)
     cdt = jnp.dtype(dtype)
 
     def crandn(*shape):
         return jnp.asarray(rng.standard_normal(shape) + 1j * rng.standard_normal(shape), cdt)
 
-    m = 2 * chi
-    a, b = crandn(m, m), crandn(m, m)
-    out = {"chi": chi, "dtype": dtype}
-    out["matmul"] = _rate(jax.jit(jnp.matmul), (a, b), 8 * m**3, repeats)
+    out = {"chi": chi, "dtype": dtype, "convention": "8 real flops per complex MAC; "
+           "SVD 4(6mn^2+20n^3), eigh 4(9n^3) (Golub & Van Loan)"}
+    mm = {m: _rate(jax.jit(jnp.matmul), (crandn(m, m), crandn(m, m)), 8 * m ** 3, repeats)
+          for m in (512, 1024, 2048)}
+    best = max(mm, key=lambda m: mm[m]["gflops"])
+    out["matmul"] = dict(mm[best], size=best, all={m: r["gflops"] for m, r in mm.items()})
 
-    # Two-site update: 2 site contractions, the gate, the Gram matrix, heevd, 1 projection.
-    c, d = chi, 2
-    b1, b2 = crandn(c, d, c), crandn(c, d, c)
-    lam = jnp.ones((c,), jnp.finfo(cdt).dtype) / np.sqrt(c)
-    gate = jnp.asarray(FIXED_2Q["CZ"], cdt)
-    upd = jax.jit(lambda lam, b1, b2: evolve.two_site_update(lam, b1, b2, gate, c, 0.0, c)[:3])
+    c, d, pairs = chi, 2, 4
     big = c * d
-    flops = 8 * (c * d * c * d * c            # B1 B2
-                 + (d * d) ** 2 * c * c      # gate
-                 + big ** 3                  # Gram
-                 + 9 * big ** 3              # heevd
-                 + big ** 2 * c)             # pair @ V_k
-    out["two_site_update"] = _rate(upd, (lam, b1, b2), flops, repeats)
+    b1, b2 = crandn(pairs, c, d, c), crandn(pairs, c, d, c)
+    lam = jnp.ones((pairs, c), jnp.finfo(cdt).dtype) / np.sqrt(c)
+    gate = jnp.broadcast_to(jnp.asarray(FIXED_2Q["CZ"], cdt), (pairs, 4, 4))
+    update = jax.vmap(evolve.two_site_update, in_axes=(0, 0, 0, 0, None, None, None))
+    fn = jax.jit(lambda lam, b1, b2: update(lam, b1, b2, gate, c, 0.0, c)[:3])
+    per_pair = (8 * (c * d * c * d * c         # B1 B2
+                     + (d * d) ** 2 * c * c    # the gate
+                     + big ** 3                # Gram matrix theta^H theta
+                     + big * big * c)          # (B1 B2 gate) V_k
+                + _eigh_flops(big))
+    out["two_site_update"] = _rate(fn, (lam, b1, b2), pairs * per_pair, repeats)
 
-    # MPO (bond w) on an MPS (bond chi), 16 sites, exact product then compression to chi.
-    n, w = 16, 4
-    state = MPS.random(jax.random.PRNGKey(0), n, max_bond=chi, dtype=cdt) \
-        if hasattr(MPS, "random") else None
-    if state is not None:
-        mpo = MPO.random(jax.random.PRNGKey(1), n, bond=w, dtype=cdt) \
-            if hasattr(MPO, "random") else None
-        if mpo is not None:
-            fn = jax.jit(lambda s: apply_mpo(mpo, s, max_bond=chi).tensors)
-            cw = chi * w
-            per_site = 8 * (c * c * w * w * d * d      # contraction
-                            + 3 * 4 * cw ** 3 / 3)     # QR + SVD of a [cw d, cw] block
-            out["mpo_mps"] = _rate(fn, (state,), n * per_site, repeats)
+    n, w = 4, 4
+    state = random_mps(jax.random.PRNGKey(0), n, chi, dtype=cdt)
+    mpo = MPO(crandn(n, w, d, d, w))
+    fn = jax.jit(lambda s: apply_mpo(mpo, s, max_bond=chi).tensors)
+    cw = c * w
+    per_site = (8 * w * w * d * d * c * c                      # MPO x MPS contraction
+                + 8 * cw * cw * d * cw + _svd_flops(cw * d, cw)  # left sweep
+                + 8 * cw * d * cw * c + _svd_flops(cw, d * c))   # right sweep
+    out["mpo_mps"] = _rate(fn, (state,), n * per_site, repeats)
+    for name in ("two_site_update", "mpo_mps"):
+        out[name]["fraction_of_matmul"] = out[name]["gflops"] / out["matmul"]["gflops"]
     return out
 
 
@@ -478,6 +499,8 @@ def parse_args(argv=None):
     p.add_argument("--anchor-python",
                    default=os.path.join(os.path.dirname(HERE), ".venv-anchors", "bin", "python"))
     p.add_argument("--out", default="bench_results/bench_anchors.json")
+    p.add_argument("--plot", metavar="PNG", help="also write the step/compile-time plot")
+    p.add_argument("--replot", metavar="JSON", help="only redraw --plot from a result file")
     p.add_argument("--reuse", metavar="FILE",
                    help="take the rows of tools not named in --tools from an earlier result "
                         "(e.g. re-measure qtnet after a change without re-running the anchors)")
@@ -498,6 +521,10 @@ def main(argv=None) -> int:
         tool, n, depth, chi = args.case.split(",")
         print(json.dumps(run_case(tool, int(n), int(depth), int(chi), args.dtype,
                                   args.repeats)))
+        return 0
+    if args.replot:
+        with open(args.replot) as f:
+            plot(json.load(f), args.plot or "docs/bench_anchors.png")
         return 0
     if args.kernels_only:
         print(json.dumps(kernel_rates(args.kernel_chi, args.dtype, args.repeats)))
@@ -555,7 +582,49 @@ def main(argv=None) -> int:
     with open(args.out, "w") as f:
         json.dump(result, f, indent=1)
     print(f"wrote {args.out}")
+    if args.plot:
+        plot(result, args.plot)
+        print(f"wrote {args.plot}")
     return 0
+
+
+def plot(result, path: str) -> None:
+    """Compile and step seconds against n, one line per (tool, chi), one row per depth."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in result["mps"] + result["dense"] if r["status"] == "ok"]
+    depths = sorted({r["depth"] for r in rows})
+    if not depths:
+        return
+    fig, axes = plt.subplots(len(depths), 2, figsize=(11, 3.8 * len(depths)), squeeze=False)
+    tools = sorted({r["tool"] for r in rows})
+    colours = dict(zip(tools, plt.cm.tab10.colors))
+    styles = {32: "-", 64: "--", 0: ":"}
+    for axrow, depth in zip(axes, depths):
+        for tool in tools:
+            for chi in sorted({r["chi"] for r in rows}):
+                series = sorted((r for r in rows if r["tool"] == tool and r["depth"] == depth
+                                 and r["chi"] == chi), key=lambda r: r["n"])
+                if not series:
+                    continue
+                label = f"{tool}" + (f" chi={chi}" if chi else "")
+                ns = [r["n"] for r in series]
+                for ax, key in zip(axrow, ("compile_s", "step_s")):
+                    ax.plot(ns, [max(r[key], 1e-3) for r in series], styles.get(chi, "-."),
+                            marker="o", color=colours[tool], label=label)
+        for ax, what in zip(axrow, ("compile (first call less one step)", "step (value+grad)")):
+            ax.set(xscale="log", yscale="log", xlabel="qubits n", ylabel="seconds",
+                   title=f"{what}, D={depth}")
+            ax.grid(True, which="both", alpha=0.3)
+    axes[0, 1].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"brickwork value+grad, {result['dtype']}, {result['machine']['cpu']}, "
+                 f"{result['machine']['cores']} cores", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def print_summary(result):

@@ -96,10 +96,23 @@ def to_dense(state: DenseState) -> jax.Array:
 
 def _apply(state: DenseState, gate, sites) -> DenseState:
     d, k = state.phys_dim, len(sites)
+    first = sites[0]
+    if tuple(sites) == tuple(range(first, first + k)):
+        # Adjacent sites in order: one pass, no transpose.
+        #   [left, d^k, right] --gate on the middle axis--> [left, d^k, right]
+        vec = _apply_block(state.amplitudes, jnp.asarray(gate).astype(state.dtype),
+                           d ** first, d ** (state.n_sites - first - k))
+        return dataclasses.replace(state, amplitudes=vec)
     g = jnp.asarray(gate).astype(state.dtype).reshape((d,) * (2 * k))
     t = jnp.tensordot(g, state.tensor(), axes=(list(range(k, 2 * k)), list(sites)))
     t = jnp.moveaxis(t, list(range(k)), list(sites))
     return dataclasses.replace(state, amplitudes=t.reshape(-1))
+
+
+def _apply_block(vec, gate, left: int, right: int):
+    """``gate [m, m]`` on the middle axis of ``vec`` seen as ``[left, m, right]``."""
+    m = gate.shape[0]
+    return jnp.einsum("ab,lbr->lar", gate, vec.reshape(left, m, right)).reshape(-1)
 
 
 def apply_gate(state: DenseState, gate, sites, **_) -> DenseState:
@@ -128,22 +141,45 @@ def apply_pair_layer(state: DenseState, gates, offset: int, **_) -> DenseState:
     return state
 
 
-def apply_brickwork(state: DenseState, single, pairs, **_) -> DenseState:
-    """Dense twin of :func:`qtnet.tn.evolve.apply_brickwork`."""
-    single, pairs = jnp.asarray(single), jnp.asarray(pairs)
-    depth, m_odd = single.shape[0], (state.n_sites - 1) // 2
+def _fused_pair_layer(state: DenseState, single, pairs, offset: int) -> DenseState:
+    """``single`` on every site then ``pairs`` from ``offset``, one pass per pair: each
+    pair's gate absorbs its two single-site gates, ``G (s_i (x) s_{i+1})``."""
+    n, d = state.n_sites, state.phys_dim
+    m = (n - offset) // 2
+    single = single.astype(state.dtype)
+    if m:
+        left = single[offset:offset + 2 * m:2]                    # [m, d, d]
+        right = single[offset + 1:offset + 2 * m:2]
+        kron = jnp.einsum("kab,kcd->kacbd", left, right).reshape(m, d * d, d * d)
+        fused = jnp.einsum("kxy,kyz->kxz", pairs[:m].astype(state.dtype), kron)
+        for k in range(m):
+            state = _apply(state, fused[k], (offset + 2 * k, offset + 2 * k + 1))
+    for q in [q for q in range(n) if not offset <= q < offset + 2 * m]:
+        state = _apply(state, single[q], (q,))
+    return state
 
+
+def apply_brickwork(state: DenseState, single, pairs, **_) -> DenseState:
+    """Dense twin of :func:`qtnet.tn.evolve.apply_brickwork`.
+
+    One ``lax.scan`` over pairs of layers; each layer costs one pass over the vector per
+    pair of sites (single-site gates are fused into the pair gates). The scan body is
+    rematerialised, so reverse mode stores one vector per pair of layers, not one per gate.
+    """
+    single, pairs = jnp.asarray(single), jnp.asarray(pairs)
+    depth = single.shape[0]
+
+    @jax.checkpoint
     def period(s, xs):
         s0, p0, s1, p1 = xs
-        s = apply_pair_layer(apply_single_site_layer(s, s0), p0, 0)
-        return apply_pair_layer(apply_single_site_layer(s, s1), p1[:m_odd], 1), None
+        return _fused_pair_layer(_fused_pair_layer(s, s0, p0, 0), s1, p1, 1), None
 
     half = depth // 2
     if half:
         xs = (single[0:2 * half:2], pairs[0:2 * half:2], single[1:2 * half:2], pairs[1:2 * half:2])
         state, _ = jax.lax.scan(period, state, xs)
     if depth % 2:
-        state = apply_pair_layer(apply_single_site_layer(state, single[-1]), pairs[-1], 0)
+        state = _fused_pair_layer(state, single[-1], pairs[-1], 0)
     return state
 
 
@@ -171,20 +207,34 @@ def norm(state: DenseState) -> jax.Array:
 
 
 def expectation_local(state: DenseState, local_ops) -> jax.Array:
+    """``<psi| (x)_q ops[q] |psi> / <psi|psi>`` for each ``[n, d, d]`` product in ``local_ops``.
+
+    When the operators are concrete (not traced), identity factors are skipped: a Pauli
+    term on one site costs one pass over the vector, not n.
+    """
+    concrete = None if isinstance(local_ops, jax.core.Tracer) else np.asarray(local_ops)
     dtype = jnp.result_type(state.dtype, jnp.asarray(local_ops).dtype)   # keep Y's imaginary part
     local_ops = jnp.asarray(local_ops).astype(dtype)
-    psi = state.tensor().astype(dtype)
-    n = state.n_sites
-
-    def one(ops):
-        t = psi
-        for q in range(n):
-            t = jnp.moveaxis(jnp.tensordot(ops[q], t, axes=([1], [q])), 0, q)
-        return jnp.vdot(psi.reshape(-1), t.reshape(-1))
-
+    n, d = state.n_sites, state.phys_dim
+    psi = state.amplitudes.astype(dtype)
     batch = local_ops.shape[:-3]
-    values = jax.vmap(one)(local_ops.reshape((-1,) + local_ops.shape[-3:])).reshape(batch)
-    return values / jnp.vdot(state.amplitudes, state.amplitudes)
+    flat = local_ops.reshape((-1,) + local_ops.shape[-3:])
+
+    def apply_term(ops, sites):
+        t = psi
+        for q in sites:
+            t = _apply_block(t, ops[q], d ** q, d ** (n - q - 1))
+        return jnp.vdot(psi, t)
+
+    if concrete is not None and flat.shape[0] <= 64:     # (traced per term: keep K small)
+        eye = np.eye(d)
+        terms = concrete.reshape(flat.shape)
+        values = jnp.stack([apply_term(flat[k], [q for q in range(n)
+                                                 if not np.array_equal(terms[k, q], eye)])
+                            for k in range(flat.shape[0])])
+    else:
+        values = jax.vmap(lambda ops: apply_term(ops, range(n)))(flat)
+    return values.reshape(batch) / jnp.vdot(state.amplitudes, state.amplitudes)
 
 
 def expectation_pauli(state: DenseState, observable) -> jax.Array:

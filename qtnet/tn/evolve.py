@@ -133,10 +133,44 @@ def apply_pair_layer(mps: MPS, gates, offset: int, *, max_bond: int | None = Non
                                log_fidelity=mps.log_fidelity + jnp.sum(jnp.log(frac)))
 
 
+def _pair_layer_any_offset(mps: MPS, gates, offset, keep: int, cutoff: float) -> MPS:
+    """:func:`apply_pair_layer` with a traced ``offset`` (0 or 1), so that even and odd
+    layers are one compiled body.
+
+    Always ``m = n // 2`` pair slots. Slot k holds sites ``(offset + 2k, offset + 2k + 1)``
+    taken mod n; for even n and offset 1 the last slot wraps around to ``(n - 1, 0)``, which
+    is no pair: it is computed (with the first free gate) and then discarded.
+    """
+    n, c, d, _ = mps.tensors.shape
+    m = n // 2
+    k = jnp.arange(m)
+    left = offset + 2 * k                                     # site of b1; bond index of lam
+    right = (left + 1) % n
+    valid = left + 1 < n
+    r = mps.ranks
+    update = jax.vmap(two_site_update, in_axes=(0, 0, 0, 0, None, None, 0))
+    b1, b2, s_mid, frac, rank_mid = update(
+        mps.schmidt[left], mps.tensors[left % n], mps.tensors[right], gates[:m], keep, cutoff,
+        r[jnp.minimum(left + 2, n)])
+    old = mps.tensors
+
+    def pick(new, old):
+        return jnp.where(valid.reshape((m,) + (1,) * (new.ndim - 1)), new, old)
+
+    tensors = old.at[left % n].set(pick(b1, old[left % n])).at[right].set(pick(b2, old[right]))
+    mid = jnp.minimum(left + 1, n)                            # bond between the pair
+    schmidt = mps.schmidt.at[mid].set(pick(s_mid, mps.schmidt[mid]))
+    return dataclasses.replace(mps, tensors=tensors, schmidt=schmidt,
+                               ranks=r.at[mid].set(jnp.where(valid, rank_mid, r[mid])),
+                               log_fidelity=mps.log_fidelity
+                               + jnp.sum(jnp.where(valid, jnp.log(frac), 0.0)))
+
+
 def apply_brickwork(mps: MPS, single, pairs, *, max_bond: int | None = None,
                     cutoff: float = 0.0) -> MPS:
     """A brickwork circuit: layer l is ``single[l]`` on every site, then ``pairs[l]`` on the
-    pairs starting at site ``l mod 2``. One ``lax.scan`` over pairs of layers.
+    pairs starting at site ``l mod 2``. One ``lax.scan`` over the layers, whose body serves
+    both parities (the offset is traced), so the program holds one copy of the gate update.
 
     Args:
       single: ``[D, n, d, d]`` single-site gates (the identity where a site has none).
@@ -146,23 +180,21 @@ def apply_brickwork(mps: MPS, single, pairs, *, max_bond: int | None = None,
     depth, n = single.shape[0], mps.n_sites
     if pairs.shape[0] != depth:
         raise ValueError(f"brickwork: {depth} single-site layers but {pairs.shape[0]} pair layers")
-    m_odd = (n - 1) // 2
+    _check_layer_shape(single, (depth, n, mps.phys_dim, mps.phys_dim), "brickwork single layers")
+    _check_layer_shape(pairs, (depth, n // 2) + (mps.phys_dim ** 2,) * 2, "brickwork pair layers")
+    if n < 2:                                   # no pairs: the single-site layers only
+        mps, _ = jax.lax.scan(lambda s, one: (apply_single_site_layer(s, one), None), mps,
+                              single)
+        return mps
+    keep = _keep(mps, max_bond)
 
-    def layer(state, one, two, offset):
+    def layer(state, xs):
+        one, two, offset = xs
         state = apply_single_site_layer(state, one)
-        two = two[:m_odd] if offset else two
-        return apply_pair_layer(state, two, offset, max_bond=max_bond, cutoff=cutoff)
+        return _pair_layer_any_offset(state, two, offset, keep, cutoff), None
 
-    def period(state, xs):
-        s0, p0, s1, p1 = xs
-        return layer(layer(state, s0, p0, 0), s1, p1, 1), None
-
-    half = depth // 2
-    if half:
-        even, odd = slice(0, 2 * half, 2), slice(1, 2 * half, 2)
-        mps, _ = jax.lax.scan(period, mps, (single[even], pairs[even], single[odd], pairs[odd]))
-    if depth % 2:
-        mps = layer(mps, single[-1], pairs[-1], 0)
+    offsets = jnp.arange(depth, dtype=jnp.int32) % 2
+    mps, _ = jax.lax.scan(layer, mps, (single, pairs, offsets))
     return mps
 
 
