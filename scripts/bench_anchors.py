@@ -290,6 +290,26 @@ def run_grid(tools, sizes, depths, chis, args, budget: Budget, log) -> list[dict
     return rows
 
 
+def _reusable_rows(paths, dtype, tools_run):
+    """Rows of earlier result files for the tools this run did not measure. Per (tool, n,
+    D, chi) a later file's row replaces an earlier one unless that loses a result ("ok");
+    so a re-run of one case with a larger budget can be merged into a full run."""
+    chosen, sources = {}, []
+    for path in paths:
+        with open(path) as f:
+            earlier = json.load(f)
+        if earlier.get("dtype") != dtype:
+            return f"{path} is {earlier.get('dtype')}, this run {dtype}"
+        rows = [r for r in earlier["mps"] + earlier["dense"] if r["tool"] not in tools_run]
+        for row in rows:
+            key = (row["tool"], row["n"], row["depth"], row["chi"])
+            if key not in chosen or row["status"] == "ok" or chosen[key]["status"] != "ok":
+                chosen[key] = dict(row, reused=path)
+        sources.append({"file": path, "tools": sorted({r["tool"] for r in rows}),
+                        "machine": earlier.get("machine")})
+    return list(chosen.values()), sources
+
+
 def format_row(row) -> str:
     head = f"{row['tool']:<16} n={row['n']:<5} D={row['depth']:<3} chi={row['chi']:<4}"
     if row["status"] != "ok":
@@ -310,7 +330,7 @@ def agreement(rows, tolerance: float) -> list[dict]:
             cases.setdefault((row["n"], row["depth"], row["chi"]), []).append(row)
     out = []
     for (n, depth, chi), group in sorted(cases.items()):
-        exact = brickwork_bond_bound(n, depth) <= chi
+        exact = chi == 0 or brickwork_bond_bound(n, depth) <= chi      # chi 0: dense
         values = {r["tool"]: r["value"] for r in group}
         ref_row = next((r for r in group if r["tool"] == "qtnet-dense"), None)
         ref = ref_row["value"] if ref_row else float(np.median(list(values.values())))
@@ -501,9 +521,10 @@ def parse_args(argv=None):
     p.add_argument("--out", default="bench_results/bench_anchors.json")
     p.add_argument("--plot", metavar="PNG", help="also write the step/compile-time plot")
     p.add_argument("--replot", metavar="JSON", help="only redraw --plot from a result file")
-    p.add_argument("--reuse", metavar="FILE",
-                   help="take the rows of tools not named in --tools from an earlier result "
-                        "(e.g. re-measure qtnet after a change without re-running the anchors)")
+    p.add_argument("--reuse", metavar="FILE", nargs="+",
+                   help="take the rows of tools not named in --tools from earlier results "
+                        "(e.g. re-measure qtnet after a change without re-running the "
+                        "anchors); a later file's result for a case replaces an earlier one")
     p.add_argument("--case", help=argparse.SUPPRESS)     # internal: one case, JSON on stdout
     p.add_argument("--kernels-only", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -544,19 +565,15 @@ def main(argv=None) -> int:
     # Dense cases have no bond cap; chi is recorded as 0.
     dense_rows = run_grid(dense_tools, args.dense_n, args.depth, [0], args, budget,
                           lambda s: print(s, flush=True))
-    reused_from = None
+    reused_from = []
     if args.reuse:
-        with open(args.reuse) as f:
-            earlier = json.load(f)
-        if earlier.get("dtype") != args.dtype:
-            print(f"--reuse: {args.reuse} is {earlier.get('dtype')}, this run {args.dtype}",
-                  file=sys.stderr)
+        earlier = _reusable_rows(args.reuse, args.dtype, args.tools)
+        if isinstance(earlier, str):
+            print(f"--reuse: {earlier}", file=sys.stderr)
             return 2
-        keep = [r for r in earlier["mps"] + earlier["dense"] if r["tool"] not in args.tools]
-        mps_rows += [dict(r, reused=True) for r in keep if r["tool"] in MPS_TOOLS]
-        dense_rows += [dict(r, reused=True) for r in keep if r["tool"] in DENSE_TOOLS]
-        reused_from = {"file": args.reuse, "tools": sorted({r["tool"] for r in keep}),
-                       "machine": earlier.get("machine")}
+        rows, reused_from = earlier
+        mps_rows += [r for r in rows if r["tool"] in MPS_TOOLS]
+        dense_rows += [r for r in rows if r["tool"] in DENSE_TOOLS]
     # Reference values for the small MPS cases come from the dense runs at the same n.
     agree = agreement(mps_rows + [dict(r, chi=c) for r in dense_rows if r["tool"] == "qtnet-dense"
                                   for c in args.chi], args.tolerance)
@@ -582,6 +599,10 @@ def main(argv=None) -> int:
     with open(args.out, "w") as f:
         json.dump(result, f, indent=1)
     print(f"wrote {args.out}")
+    tables = os.path.splitext(args.out)[0] + ".md"
+    with open(tables, "w") as f:
+        f.write(markdown(result))
+    print(f"wrote {tables}")
     if args.plot:
         plot(result, args.plot)
         print(f"wrote {args.plot}")
@@ -625,6 +646,39 @@ def plot(result, path: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def markdown(result) -> str:
+    """Tables for BENCHMARKS.md: one cell per (case, tool), 'compile s / step s / peak MB'
+    or why it has no figure, then qtnet's ratios to the best anchor."""
+    out = []
+    for key, ours, ratio_key in (("mps", "qtnet-mps", "mps_ratios"),
+                                 ("dense", "qtnet-dense", "dense_ratios")):
+        rows = result[key]
+        tools = [t for t in (MPS_TOOLS if key == "mps" else DENSE_TOOLS)
+                 if any(r["tool"] == t for r in rows)]
+        ratio = {(r["n"], r["depth"], r["chi"]): r for r in result[ratio_key]}
+        cells = {(r["n"], r["depth"], r["chi"], r["tool"]): r for r in rows}
+        cases = sorted({(r["depth"], r["chi"], r["n"]) for r in rows})
+        out.append(f"| n | D | χ | {' | '.join(tools)} | compile ratio | step ratio |")
+        out.append("|---:|---:|---:|" + "---|" * len(tools) + "---:|---:|")
+        for depth, chi, n in cases:
+            line = [str(n), str(depth), str(chi) if chi else "–"]
+            for tool in tools:
+                r = cells.get((n, depth, chi, tool))
+                if r is None:
+                    line.append("")
+                elif r["status"] == "ok":
+                    comp = f"{r['compile_s']:.1f}" if tool in COMPILING else "–"
+                    line.append(f"{comp} / {r['step_s']:.4g} / {r['peak_mb']:.0f}")
+                else:
+                    line.append(r["status"])
+            q = ratio.get((n, depth, chi), {})
+            line.append(f"{q['compile_ratio']:.3f}" if "compile_ratio" in q else "")
+            line.append(f"{q['step_ratio']:.3f}" if "step_ratio" in q else "")
+            out.append("| " + " | ".join(line) + " |")
+        out.append("")
+    return "\n".join(out)
 
 
 def print_summary(result):

@@ -83,3 +83,32 @@ def test_qtnet_alone_end_to_end(tmp_path, capsys):
     assert a["exact"] and a["agree"] and a["tools"] == 2
     assert result["machine"]["versions"]["qtnet-env"]["jax"]
     assert "agree" in capsys.readouterr().out
+
+
+def test_reuse_merges_earlier_runs_preferring_results(tmp_path):
+    def write(name, rows):
+        path = tmp_path / name
+        path.write_text(json.dumps({"dtype": "complex64", "mps": rows, "dense": []}))
+        return str(path)
+
+    first = write("a.json", [dict(_row("quimb-mps", 64, 1), status="over budget"),
+                             _row("quimb-mps", 16, 0.1), _row("qtnet-mps", 16, 0.05)])
+    second = write("b.json", [_row("quimb-mps", 64, 0.3)])
+    rows, sources = bench._reusable_rows([first, second], "complex64", ["qtnet-mps"])
+    got = {(r["tool"], r["n"]): r for r in rows}
+    assert set(got) == {("quimb-mps", 64), ("quimb-mps", 16)}      # qtnet's rows not reused
+    assert got[("quimb-mps", 64)]["status"] == "ok" and got[("quimb-mps", 64)]["reused"] == second
+    assert [s["tools"] for s in sources] == [["quimb-mps"], ["quimb-mps"]]
+    assert "complex128" in bench._reusable_rows([first], "complex128", [])
+
+
+def test_markdown_shows_every_cell_with_its_reason():
+    rows = [_row("qtnet-mps", 16, 0.05), _row("quimb-mps", 16, 0.1, compile_s=40.0),
+            dict(_row("tcng-mps", 16, 1), status="over budget")]
+    for r in rows:
+        r["peak_mb"] = 700.0
+    result = {"mps": rows, "dense": [], "dense_ratios": [],
+              "mps_ratios": bench.ratios(rows, "qtnet-mps", {"quimb-mps", "tcng-mps"})}
+    table = bench.markdown(result)
+    assert "| 16 | 2 | 4 | 1.0 / 0.05 / 700 | 40.0 / 0.1 / 700 | over budget | 0.025 | 0.500 |" \
+        in table
