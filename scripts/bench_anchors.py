@@ -290,24 +290,57 @@ def run_grid(tools, sizes, depths, chis, args, budget: Budget, log) -> list[dict
     return rows
 
 
-def _reusable_rows(paths, dtype, tools_run):
-    """Rows of earlier result files for the tools this run did not measure. Per (tool, n,
-    D, chi) a later file's row replaces an earlier one unless that loses a result ("ok");
-    so a re-run of one case with a larger budget can be merged into a full run."""
+def summarise(result, tolerance: float) -> dict:
+    """Fill in ``agreement`` and the ratios from the rows of ``result`` (in place)."""
+    mps_rows, dense_rows = result["mps"], result["dense"]
+    chis = sorted({r["chi"] for r in mps_rows})
+    # Reference values for the small MPS cases come from the dense runs at the same n.
+    agree = agreement(mps_rows + [dict(r, chi=c) for r in dense_rows
+                                  if r["tool"] == "qtnet-dense" for c in chis], tolerance)
+    result["tolerance"] = tolerance
+    result["agreement"] = ([a for a in agree if a["tools"] > 1]
+                           + agreement(dense_rows, tolerance))
+    result["mps_ratios"] = ratios(mps_rows, "qtnet-mps", set(MPS_TOOLS) - {"qtnet-mps"})
+    result["dense_ratios"] = ratios(dense_rows, "qtnet-dense", set(DENSE_TOOLS) - {"qtnet-dense"})
+    return result
+
+
+def write_outputs(result, out: str, png: str | None) -> None:
+    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+    tables = os.path.splitext(out)[0] + ".md"
+    with open(tables, "w") as f:
+        f.write(markdown(result))
+    print(f"wrote {out} and {tables}")
+    if png:
+        plot(result, png)
+        print(f"wrote {png}")
+
+
+def _reusable_rows(paths, dtype, measured):
+    """Rows of earlier result files for the cases this run did not measure (``measured``:
+    the (tool, n, D, chi) keys it did). Per case a later file's row replaces an earlier one
+    unless that loses a result ("ok"); so a re-run of one case with a larger budget can be
+    merged into a full run."""
     chosen, sources = {}, []
     for path in paths:
         with open(path) as f:
             earlier = json.load(f)
         if earlier.get("dtype") != dtype:
             return f"{path} is {earlier.get('dtype')}, this run {dtype}"
-        rows = [r for r in earlier["mps"] + earlier["dense"] if r["tool"] not in tools_run]
+        rows = [r for r in earlier["mps"] + earlier["dense"] if _key(r) not in measured]
         for row in rows:
-            key = (row["tool"], row["n"], row["depth"], row["chi"])
+            key = _key(row)
             if key not in chosen or row["status"] == "ok" or chosen[key]["status"] != "ok":
                 chosen[key] = dict(row, reused=path)
         sources.append({"file": path, "tools": sorted({r["tool"] for r in rows}),
                         "machine": earlier.get("machine")})
     return list(chosen.values()), sources
+
+
+def _key(row):
+    return row["tool"], row["n"], row["depth"], row["chi"]
 
 
 def format_row(row) -> str:
@@ -344,7 +377,12 @@ def agreement(rows, tolerance: float) -> list[dict]:
                  "values": values, "value_spread": max(values.values()) - min(values.values()),
                  "max_value_dev": value_dev, "max_grad_dev": grad_dev}
         if exact and len(group) > 1:
-            entry["agree"] = bool(value_dev <= tolerance and grad_dev <= tolerance)
+            entry["values_agree"] = bool(value_dev <= tolerance)
+            entry["grads_agree"] = bool(grad_dev <= tolerance)      # NaN never agrees
+            entry["agree"] = entry["values_agree"] and entry["grads_agree"]
+            entry["grad_devs"] = {r["tool"]: float(np.max(np.abs(np.asarray(r["grad"])
+                                                                 - ref_grad)))
+                                  for r in group}
         out.append(entry)
     return out
 
@@ -466,8 +504,27 @@ def kernel_rates(chi: int, dtype: str, repeats: int) -> dict:
                 + 8 * cw * cw * d * cw + _svd_flops(cw * d, cw)  # left sweep
                 + 8 * cw * d * cw * c + _svd_flops(cw, d * c))   # right sweep
     out["mpo_mps"] = _rate(fn, (state,), n * per_site, repeats)
-    for name in ("two_site_update", "mpo_mps"):
-        out[name]["fraction_of_matmul"] = out[name]["gflops"] / out["matmul"]["gflops"]
+
+    # The decompositions alone, same shapes, straight from LAPACK: how much of each kernel's
+    # time they take, and the rate of what is left (contractions and glue), which needs no
+    # flop convention for the decompositions.
+    herm = crandn(pairs, big, big)
+    herm = herm + jnp.conj(jnp.swapaxes(herm, -1, -2))
+    eig_s = _rate(jax.jit(jnp.linalg.eigh), (herm,), 1.0, repeats)["seconds"]
+    left = crandn(cw * d, cw)
+    right = crandn(cw, d * c)
+    svd_s = n * sum(_rate(jax.jit(lambda a: jnp.linalg.svd(a, full_matrices=False)), (a,),
+                          1.0, repeats)["seconds"] for a in (left, right))
+    rest = {"two_site_update": (eig_s, pairs * (per_pair - _eigh_flops(big))),
+            "mpo_mps": (svd_s, n * (per_site - _svd_flops(cw * d, cw) - _svd_flops(cw, d * c)))}
+    for name, (decomp_s, rest_flops) in rest.items():
+        k = out[name]
+        k["fraction_of_matmul"] = k["gflops"] / out["matmul"]["gflops"]
+        k["lapack_s"] = decomp_s
+        k["lapack_share"] = decomp_s / k["seconds"]
+        rest_s = max(k["seconds"] - decomp_s, 1e-9)
+        k["rest_gflops"] = rest_flops / rest_s / 1e9
+        k["rest_fraction_of_matmul"] = k["rest_gflops"] / out["matmul"]["gflops"]
     return out
 
 
@@ -520,11 +577,13 @@ def parse_args(argv=None):
                    default=os.path.join(os.path.dirname(HERE), ".venv-anchors", "bin", "python"))
     p.add_argument("--out", default="bench_results/bench_anchors.json")
     p.add_argument("--plot", metavar="PNG", help="also write the step/compile-time plot")
-    p.add_argument("--replot", metavar="JSON", help="only redraw --plot from a result file")
+    p.add_argument("--resummarise", metavar="JSON",
+                   help="recompute agreement and ratios of a result file and write --out, "
+                        "its tables and --plot; runs nothing")
     p.add_argument("--reuse", metavar="FILE", nargs="+",
-                   help="take the rows of tools not named in --tools from earlier results "
-                        "(e.g. re-measure qtnet after a change without re-running the "
-                        "anchors); a later file's result for a case replaces an earlier one")
+                   help="add the cases this run did not measure from earlier results (e.g. "
+                        "re-measure qtnet after a change without re-running the anchors); a "
+                        "later file's result for a case replaces an earlier one")
     p.add_argument("--case", help=argparse.SUPPRESS)     # internal: one case, JSON on stdout
     p.add_argument("--kernels-only", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -543,9 +602,11 @@ def main(argv=None) -> int:
         print(json.dumps(run_case(tool, int(n), int(depth), int(chi), args.dtype,
                                   args.repeats)))
         return 0
-    if args.replot:
-        with open(args.replot) as f:
-            plot(json.load(f), args.plot or "docs/bench_anchors.png")
+    if args.resummarise:
+        with open(args.resummarise) as f:
+            result = summarise(json.load(f), args.tolerance)
+        print_summary(result)
+        write_outputs(result, args.out, args.plot)
         return 0
     if args.kernels_only:
         print(json.dumps(kernel_rates(args.kernel_chi, args.dtype, args.repeats)))
@@ -567,26 +628,19 @@ def main(argv=None) -> int:
                           lambda s: print(s, flush=True))
     reused_from = []
     if args.reuse:
-        earlier = _reusable_rows(args.reuse, args.dtype, args.tools)
+        earlier = _reusable_rows(args.reuse, args.dtype,
+                                 {_key(r) for r in mps_rows + dense_rows})
         if isinstance(earlier, str):
             print(f"--reuse: {earlier}", file=sys.stderr)
             return 2
         rows, reused_from = earlier
         mps_rows += [r for r in rows if r["tool"] in MPS_TOOLS]
         dense_rows += [r for r in rows if r["tool"] in DENSE_TOOLS]
-    # Reference values for the small MPS cases come from the dense runs at the same n.
-    agree = agreement(mps_rows + [dict(r, chi=c) for r in dense_rows if r["tool"] == "qtnet-dense"
-                                  for c in args.chi], args.tolerance)
-    agree = [a for a in agree if a["tools"] > 1] + agreement(dense_rows, args.tolerance)
     result = {"machine": machine(args.anchor_python), "dtype": args.dtype,
               "budgets": {"case_s": args.case_budget, "tool_s": args.tool_budget},
-              "reused": reused_from,
-              "tool_seconds": budget.spent,
-              "mps": mps_rows, "dense": dense_rows,
-              "agreement": agree,
-              "mps_ratios": ratios(mps_rows, "qtnet-mps", set(MPS_TOOLS) - {"qtnet-mps"}),
-              "dense_ratios": ratios(dense_rows, "qtnet-dense",
-                                     set(DENSE_TOOLS) - {"qtnet-dense"})}
+              "reused": reused_from, "tool_seconds": budget.spent,
+              "mps": mps_rows, "dense": dense_rows}
+    summarise(result, args.tolerance)
     if args.kernel_chi:
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--kernels-only",
                                "--kernel-chi", str(args.kernel_chi), "--dtype", args.dtype],
@@ -595,17 +649,7 @@ def main(argv=None) -> int:
         result["kernels"] = (json.loads(proc.stdout.strip().splitlines()[-1])
                              if proc.returncode == 0 else {"error": proc.stderr[-300:]})
     print_summary(result)
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
-    print(f"wrote {args.out}")
-    tables = os.path.splitext(args.out)[0] + ".md"
-    with open(tables, "w") as f:
-        f.write(markdown(result))
-    print(f"wrote {tables}")
-    if args.plot:
-        plot(result, args.plot)
-        print(f"wrote {args.plot}")
+    write_outputs(result, args.out, args.plot)
     return 0
 
 
@@ -634,6 +678,8 @@ def plot(result, path: str) -> None:
                 label = f"{tool}" + (f" chi={chi}" if chi else "")
                 ns = [r["n"] for r in series]
                 for ax, key in zip(axrow, ("compile_s", "step_s")):
+                    if key == "compile_s" and tool not in COMPILING:
+                        continue                  # nothing compiled: no compile time
                     ax.plot(ns, [max(r[key], 1e-3) for r in series], styles.get(chi, "-."),
                             marker="o", color=colours[tool], label=label)
         for ax, what in zip(axrow, ("compile (first call less one step)", "step (value+grad)")):
@@ -652,8 +698,7 @@ def markdown(result) -> str:
     """Tables for BENCHMARKS.md: one cell per (case, tool), 'compile s / step s / peak MB'
     or why it has no figure, then qtnet's ratios to the best anchor."""
     out = []
-    for key, ours, ratio_key in (("mps", "qtnet-mps", "mps_ratios"),
-                                 ("dense", "qtnet-dense", "dense_ratios")):
+    for key, ratio_key in (("mps", "mps_ratios"), ("dense", "dense_ratios")):
         rows = result[key]
         tools = [t for t in (MPS_TOOLS if key == "mps" else DENSE_TOOLS)
                  if any(r["tool"] == t for r in rows)]
@@ -684,10 +729,16 @@ def markdown(result) -> str:
 def print_summary(result):
     print("\nagreement (untruncated: every tool within tolerance of the reference)")
     for a in result["agreement"]:
-        verdict = ("agree" if a.get("agree") else "DISAGREE") if "agree" in a else "truncated"
+        verdict = "truncated"
+        if "agree" in a:
+            verdict = (f"values {'agree' if a['values_agree'] else 'DISAGREE'}, gradients "
+                       f"{'agree' if a['grads_agree'] else 'DISAGREE'}")
         print(f"  n={a['n']:<5} D={a['depth']:<3} chi={a['chi']:<4} {a['tools']} tools  "
               f"value dev {a['max_value_dev']:.2e} (spread {a['value_spread']:.2e})  "
               f"grad dev {a['max_grad_dev']:.2e}  {verdict}")
+        if "grad_devs" in a:
+            print("      gradient deviation per tool: " + ", ".join(
+                f"{t} {g:.1e}" for t, g in sorted(a["grad_devs"].items())))
     for name in ("mps_ratios", "dense_ratios"):
         print(f"\n{name}: qtnet / best anchor")
         for r in result[name]:
@@ -701,8 +752,10 @@ def print_summary(result):
         print(f"\nkernels at chi={kern['chi']}: matmul {base:.1f} GFLOP/s")
         for name in ("two_site_update", "mpo_mps"):
             if name in kern:
-                print(f"  {name:<16} {kern[name]['gflops']:7.1f} GFLOP/s "
-                      f"= {kern[name]['gflops'] / base:.0%} of matmul")
+                k = kern[name]
+                print(f"  {name:<16} {k['gflops']:7.1f} GFLOP/s = {k['gflops'] / base:.0%} of "
+                      f"matmul; LAPACK {k.get('lapack_share', 0):.0%} of its time, the rest at "
+                      f"{k.get('rest_fraction_of_matmul', 0):.0%} of matmul")
 
 
 if __name__ == "__main__":

@@ -94,12 +94,13 @@ def test_reuse_merges_earlier_runs_preferring_results(tmp_path):
     first = write("a.json", [dict(_row("quimb-mps", 64, 1), status="over budget"),
                              _row("quimb-mps", 16, 0.1), _row("qtnet-mps", 16, 0.05)])
     second = write("b.json", [_row("quimb-mps", 64, 0.3)])
-    rows, sources = bench._reusable_rows([first, second], "complex64", ["qtnet-mps"])
+    measured = {("qtnet-mps", 16, 2, 4)}                           # this run's own case
+    rows, sources = bench._reusable_rows([first, second], "complex64", measured)
     got = {(r["tool"], r["n"]): r for r in rows}
-    assert set(got) == {("quimb-mps", 64), ("quimb-mps", 16)}      # qtnet's rows not reused
+    assert set(got) == {("quimb-mps", 64), ("quimb-mps", 16)}      # qtnet's row not reused
     assert got[("quimb-mps", 64)]["status"] == "ok" and got[("quimb-mps", 64)]["reused"] == second
     assert [s["tools"] for s in sources] == [["quimb-mps"], ["quimb-mps"]]
-    assert "complex128" in bench._reusable_rows([first], "complex128", [])
+    assert "complex128" in bench._reusable_rows([first], "complex128", set())
 
 
 def test_markdown_shows_every_cell_with_its_reason():

@@ -137,33 +137,43 @@ def _pair_layer_any_offset(mps: MPS, gates, offset, keep: int, cutoff: float) ->
     """:func:`apply_pair_layer` with a traced ``offset`` (0 or 1), so that even and odd
     layers are one compiled body.
 
-    Always ``m = n // 2`` pair slots. Slot k holds sites ``(offset + 2k, offset + 2k + 1)``
-    taken mod n; for even n and offset 1 the last slot wraps around to ``(n - 1, 0)``, which
-    is no pair: it is computed (with the first free gate) and then discarded.
+    The sites are rolled by ``offset`` (a dynamic slice, cheap both ways, where a gather
+    would turn into a scatter-add in reverse mode), so pair k is rows ``(2k, 2k + 1)``::
+
+        rolled site j = site (j + offset) mod n,   rolled bond j = bond (j + offset) mod (n+1)
+
+    There are always ``m = n // 2`` pair slots; for even n and offset 1 the last one wraps
+    around to sites ``(n - 1, 0)``, which is no pair: it is computed and discarded.
     """
     n, c, d, _ = mps.tensors.shape
     m = n // 2
-    k = jnp.arange(m)
-    left = offset + 2 * k                                     # site of b1; bond index of lam
-    right = (left + 1) % n
-    valid = left + 1 < n
-    r = mps.ranks
+    valid = jnp.ones((m,), bool)
+    if n % 2 == 0:
+        valid = valid.at[m - 1].set(offset == 0)
+    tensors = jnp.roll(mps.tensors, -offset, axis=0)
+    schmidt = jnp.roll(mps.schmidt, -offset, axis=0)
+    ranks = jnp.roll(mps.ranks, -offset, axis=0)
+    pairs = tensors[:2 * m].reshape(m, 2, c, d, c)
+    bonds = schmidt[:2 * m].reshape(m, 2, c)                  # [k, (left, middle), c]
+    rank_right = ranks[2:2 * m + 1:2]                        # rolled bonds 2, 4, ..., 2m
     update = jax.vmap(two_site_update, in_axes=(0, 0, 0, 0, None, None, 0))
-    b1, b2, s_mid, frac, rank_mid = update(
-        mps.schmidt[left], mps.tensors[left % n], mps.tensors[right], gates[:m], keep, cutoff,
-        r[jnp.minimum(left + 2, n)])
-    old = mps.tensors
+    b1, b2, s_mid, frac, rank_mid = update(bonds[:, 0], pairs[:, 0], pairs[:, 1], gates[:m],
+                                           keep, cutoff, rank_right)
 
     def pick(new, old):
         return jnp.where(valid.reshape((m,) + (1,) * (new.ndim - 1)), new, old)
 
-    tensors = old.at[left % n].set(pick(b1, old[left % n])).at[right].set(pick(b2, old[right]))
-    mid = jnp.minimum(left + 1, n)                            # bond between the pair
-    schmidt = mps.schmidt.at[mid].set(pick(s_mid, mps.schmidt[mid]))
-    return dataclasses.replace(mps, tensors=tensors, schmidt=schmidt,
-                               ranks=r.at[mid].set(jnp.where(valid, rank_mid, r[mid])),
-                               log_fidelity=mps.log_fidelity
-                               + jnp.sum(jnp.where(valid, jnp.log(frac), 0.0)))
+    new_pairs = pick(jnp.stack([b1, b2], 1), pairs).reshape(2 * m, c, d, c)
+    new_bonds = jnp.stack([bonds[:, 0], pick(s_mid, bonds[:, 1])], 1).reshape(2 * m, c)
+    rank_pairs = ranks[:2 * m].reshape(m, 2)
+    new_ranks = jnp.stack([rank_pairs[:, 0], jnp.where(valid, rank_mid, rank_pairs[:, 1])], 1)
+    tensors = jnp.concatenate([new_pairs, tensors[2 * m:]])
+    schmidt = jnp.concatenate([new_bonds, schmidt[2 * m:]])
+    ranks = jnp.concatenate([new_ranks.reshape(2 * m), ranks[2 * m:]])
+    return dataclasses.replace(
+        mps, tensors=jnp.roll(tensors, offset, axis=0),
+        schmidt=jnp.roll(schmidt, offset, axis=0), ranks=jnp.roll(ranks, offset, axis=0),
+        log_fidelity=mps.log_fidelity + jnp.sum(jnp.where(valid, jnp.log(frac), 0.0)))
 
 
 def apply_brickwork(mps: MPS, single, pairs, *, max_bond: int | None = None,
