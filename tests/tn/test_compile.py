@@ -35,4 +35,3 @@ def test_traced_program_size_is_independent_of_sites_and_depth():
     base = _jaxpr_size(8, 4)
     assert _jaxpr_size(64, 4) == base
     assert _jaxpr_size(8, 12) == base
-

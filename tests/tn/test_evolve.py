@@ -114,15 +114,17 @@ def test_apply_gates_layer_with_nonadjacent_gates(rng):
                                atol=1e-12)
 
 
-def test_brickwork_matches_dense_backend(rng):
+@pytest.mark.parametrize("n,depth", [(7, 5), (6, 5)])
+def test_brickwork_matches_dense_backend(rng, n, depth):
     from qtnet.tn import dense
     from qtnet.tn.gates import FIXED_2Q, ry
 
-    n, depth = 7, 5
     theta = rng.uniform(0, 2 * np.pi, (depth, n))
     pairs = np.broadcast_to(FIXED_2Q["CZ"], (depth, n // 2, 4, 4)).astype(complex)
     pairs = pairs.copy()
     pairs[:, 0] = random_unitary(4, rng)          # one generic gate per layer
+    # For even n, odd layers have no last pair: that slot must be ignored, whatever it holds.
+    pairs[1::2, -1] = random_unitary(4, rng)
     single = ry(theta)
     cap = int(tn.brickwork_bond_bound(n, pairs).max())
     mps = tn.apply_brickwork(tn.computational_basis_state([0] * n, max_bond=cap), single, pairs)
