@@ -49,7 +49,8 @@ COMPILING = {"qtnet-mps", "qtnet-dense", "quimb-mps", "tcng-mps", "tcng-dense", 
 
 def brickwork_bond_bound(n: int, depth: int) -> int:
     """Largest bond the untruncated brickwork state can need: 2 per CZ across a cut, and
-    never more than the smaller side's Hilbert space."""
+    never more than the smaller side's Hilbert space. (qtnet.tn.brickwork_bond_bound says
+    the same, but the driver must run without qtnet; a test checks the two agree.)"""
     best = 1
     for cut in range(1, n):                       # cut between sites cut-1 and cut
         gates = sum(1 for layer in range(depth) if (cut - 1) % 2 == layer % 2)

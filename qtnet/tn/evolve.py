@@ -119,18 +119,10 @@ def apply_pair_layer(mps: MPS, gates, offset: int, *, max_bond: int | None = Non
     _check_layer_shape(gates, (m, d * d, d * d), f"pair layer (offset {offset})")
     if m == 0:
         return mps
-    stop = offset + 2 * m
-    pairs = mps.tensors[offset:stop].reshape(m, 2, c, d, c)
-    lams = mps.schmidt[offset:stop:2]
-    r = mps.ranks
-    update = jax.vmap(two_site_update, in_axes=(0, 0, 0, 0, None, None, 0))
-    b1, b2, s_mid, frac, rank_mid = update(lams, pairs[:, 0], pairs[:, 1], gates,
-                                           _keep(mps, max_bond), cutoff, r[offset + 2:stop + 1:2])
-    tensors = mps.tensors.at[offset:stop].set(jnp.stack([b1, b2], 1).reshape(2 * m, c, d, c))
-    schmidt = mps.schmidt.at[offset + 1:stop:2].set(s_mid)
-    return dataclasses.replace(mps, tensors=tensors, schmidt=schmidt,
-                               ranks=r.at[offset + 1:stop:2].set(rank_mid),
-                               log_fidelity=mps.log_fidelity + jnp.sum(jnp.log(frac)))
+    # The traced-offset layer below has n // 2 slots; a slot with no pair is discarded.
+    spare = jnp.broadcast_to(jnp.eye(d * d, dtype=gates.dtype), (n // 2 - m, d * d, d * d))
+    return _pair_layer_any_offset(mps, jnp.concatenate([gates, spare]), offset,
+                                  _keep(mps, max_bond), cutoff)
 
 
 def _pair_layer_any_offset(mps: MPS, gates, offset, keep: int, cutoff: float) -> MPS:
