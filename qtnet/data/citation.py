@@ -4,10 +4,11 @@ their SIGN hops ``[n, hops + 1, features]``, and the split is the dataset's own.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 
-from qtnet.config import field
+from qtnet.config import ConfigError, field
 from qtnet.data.bundled import PLANETOID, load_node_dataset
 from qtnet.data.dataset import Dataset
 from qtnet.data.features import sign_hops
@@ -27,6 +28,10 @@ class PlanetoidConfig:
 def planetoid_dataset(config: PlanetoidConfig) -> Dataset:
     """Hop features (rows sum to 1, as in the paper; not standardised) and the Planetoid
     split (Cora: 140 train / 500 val / 1000 test)."""
+    if config.type != "cora" and config.root is None and "QTNET_DATA" not in os.environ:
+        raise ConfigError(f"data.root: {config.type} does not ship with qtnet; expected the "
+                          f"folder holding {config.type}/ind.{config.type}.* (or set "
+                          f"QTNET_DATA), got null")
     graph = load_node_dataset(config.type, config.root)
     x = sign_hops(graph, config.hops)
     y = graph.labels.astype(np.int32)

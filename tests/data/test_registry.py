@@ -36,9 +36,15 @@ def test_a_planetoid_set_is_read_from_data_root(tmp_path):
     (folder / "ind.cora.graph").write_bytes(b"")          # a broken copy: root is honoured
     with pytest.raises(ValueError, match=str(folder / "ind.cora.graph")):
         load_dataset(load(Config, None, ["data.type=cora", f"data.root={tmp_path}"]).data)
-    data = load_dataset(load(Config, None, ["data.type=cora", "data.hops=2"]).data)
+    data = load_dataset(load(Config, None, ["data.type=cora", "data.hops=2"]).data)   # bundled
     assert data.sample_shape == (3, 1433) and data.graph is not None
     assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (140, 500, 1000)
+
+
+def test_a_planetoid_set_that_does_not_ship_needs_a_root(monkeypatch):
+    monkeypatch.delenv("QTNET_DATA", raising=False)
+    with pytest.raises(ConfigError, match="data.root: citeseer does not ship with qtnet"):
+        load_dataset(load(Config, None, ["data.type=citeseer"]).data)
 
 
 @dataclasses.dataclass(frozen=True)
