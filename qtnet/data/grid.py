@@ -16,17 +16,11 @@ import math
 import resource
 import time
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 
-from qtnet import tn
 from qtnet.config import ConfigError, field
 from qtnet.data.dataset import Dataset
 from qtnet.data.registry import register_dataset
-from qtnet.gnn.synthetic import HopFeatures, grid_propagation_mpo, hop_state, node_bits
-from qtnet.models.sign import SIGN
 
 FEATURE_QUBITS = 3            # 8 features per node
 TEACHER_HIDDEN = 16
@@ -63,6 +57,15 @@ class GridConfig:
 def grid_teacher_dataset(config: GridConfig) -> Dataset:
     """Build the hop state, sample and label nodes, split them 70 / 15 / 15 (train / val /
     test); ``info`` records the bond used and the hop state's fidelity estimate."""
+    # Imported here, not above: importing qtnet.data (the numpy loaders) stays free of JAX.
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from qtnet import tn
+    from qtnet.gnn.synthetic import HopFeatures, grid_propagation_mpo, hop_state, node_bits
+    from qtnet.models.sign import SIGN
+
     config.validate()
     n, hops = config.graph_qubits, config.hops
     dtype = jnp.float64 if config.dtype == "float64" else jnp.float32
@@ -82,7 +85,8 @@ def grid_teacher_dataset(config: GridConfig) -> Dataset:
     read_fn = jax.jit(read.of_bits)
     # unit-norm state over 2^n nodes: scale so a node's features are O(1)
     scale = math.sqrt(2.0**n)
-    x = np.concatenate([np.asarray(read_fn(_pad(nodes[i:i + CHUNK], n))[:len(nodes[i:i + CHUNK])])
+    x = np.concatenate([np.asarray(read_fn(node_bits(_pad(nodes[i:i + CHUNK]), n))
+                                   [:len(nodes[i:i + CHUNK])])
                         for i in range(0, len(nodes), CHUNK)]) * scale
     teacher = SIGN(x.shape[2], config.classes, hops=hops, hidden=TEACHER_HIDDEN,
                    activation="poly", dropout=0.0, input_dropout=0.0,
@@ -115,9 +119,9 @@ def balancing_offsets(logits: np.ndarray, rounds: int = 2000) -> np.ndarray:
     return offsets
 
 
-def _pad(nodes: np.ndarray, n_qubits: int) -> np.ndarray:
-    """Bits of a fixed-size chunk (one compiled read-out), padded with node 0."""
-    return node_bits(np.concatenate([nodes, np.zeros(CHUNK - len(nodes), np.int64)]), n_qubits)
+def _pad(nodes: np.ndarray) -> np.ndarray:
+    """A fixed-size chunk of nodes (one compiled read-out), padded with node 0."""
+    return np.concatenate([nodes, np.zeros(CHUNK - len(nodes), np.int64)])
 
 
 def _peak_rss_gb() -> float:

@@ -70,9 +70,9 @@ def test_a_registered_dataset_gets_its_own_section():
         register_dataset("constant_test_set", _ConstantConfig)(_constant)
 
 
-def test_the_data_package_does_not_import_the_trainer():
-    code = ("import sys, qtnet.data; "
-            "print(sorted(m for m in sys.modules if m.startswith('qtnet.training')))")
+def test_the_data_package_imports_neither_the_trainer_nor_jax():
+    code = ("import sys, qtnet.data; print(sorted(m for m in sys.modules "
+            "if m.startswith(('qtnet.training', 'qtnet.models')) or m.split('.')[0] == 'jax'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == "[]"
