@@ -2,6 +2,8 @@
 
 ``model`` and ``data`` are tagged sections: ``model.type`` / ``data.type`` pick the dataclass
 (each model and dataset registers its own beside its code), so every key means one thing.
+A section checks its own keys in ``validate()``; one that runs on the backend checks it in
+``validate_backend(backend)``, which :meth:`Config.validate` calls.
 """
 
 from __future__ import annotations
