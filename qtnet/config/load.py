@@ -2,8 +2,10 @@
 
 A schema is a tree of frozen dataclasses. Each field may carry ``metadata`` with ``choices``
 (allowed values), ``min``/``max`` (inclusive bounds) and ``help``; :func:`field` builds them.
-YAML files hold only what differs from the defaults. Every problem is a :class:`ConfigError`
-whose one-line message names the key, what was expected and what was found.
+A field made by :func:`qtnet.config.choice.choice` holds a tagged section whose dataclass its
+``type`` key picks. YAML files hold only what differs from the defaults. Every problem is a
+:class:`ConfigError` whose one-line message names the key, what was expected and what was
+found.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from typing import Any
 
 import yaml
 
-
-class ConfigError(ValueError):
-    """A config a user must fix: the message names the key, the expected and the actual value."""
+from qtnet.config.choice import Choice, section_class
+from qtnet.config.errors import ConfigError
 
 
 def field(default, *, choices=None, min=None, max=None, help: str = ""):  # noqa: A002
@@ -86,8 +87,32 @@ def _check_value(value, meta, key: str):
         raise ConfigError(f"{key}: expected a value <= {hi}, got {value!r}")
 
 
-def from_dict(cls, data: dict | None, prefix: str = ""):
-    """Build dataclass ``cls`` from a nested dict; unspecified fields keep their defaults."""
+def _choice_of(field_) -> Choice | None:
+    return field_.metadata.get("choice")
+
+
+def _from_choice(choice: Choice, data, prefix: str):
+    """The section ``data`` names by its tag (or the default), built from the rest."""
+    where = prefix.rstrip(".")
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of keys, got {data!r}")
+    tag = choice.tag_of(data, where)
+    tag = choice.default if tag is None else tag
+    cls = section_class(choice.kind, tag)
+    rest = {k: v for k, v in data.items() if k not in (choice.tag, *choice.aliases)}
+    return from_dict(cls, {choice.tag: tag, **rest}, prefix, chosen=f"{where}.type {tag}")
+
+
+def from_dict(cls, data: dict | None, prefix: str = "", *, chosen: str = ""):
+    """Build dataclass ``cls`` from a nested dict; unspecified fields keep their defaults.
+
+    Args:
+      cls: the dataclass to build.
+      data: its keys (nested mappings for nested sections).
+      prefix: the dotted path of ``cls`` in the whole config, for messages (``"model."``).
+      chosen: for a tagged section, which type chose ``cls`` (named when a key is unknown).
+    """
     data = {} if data is None else data
     where = prefix.rstrip(".") or "the top level"
     if not isinstance(data, dict):
@@ -96,12 +121,15 @@ def from_dict(cls, data: dict | None, prefix: str = ""):
     hints = _field_types(cls)
     unknown = sorted(set(data) - set(fields))
     if unknown:
+        for_type = f" (for {chosen})" if chosen else ""
         raise ConfigError(f"unknown key {prefix}{unknown[0]!s} in {where}; valid keys: "
-                          f"{', '.join(fields)}")
+                          f"{', '.join(fields)}{for_type}")
     values = {}
     for name, value in data.items():
         key, tp = f"{prefix}{name}", hints[name]
-        if dataclasses.is_dataclass(tp):
+        if _choice_of(fields[name]) is not None:
+            values[name] = _from_choice(_choice_of(fields[name]), value, f"{key}.")
+        elif dataclasses.is_dataclass(tp):
             values[name] = from_dict(tp, value, f"{key}.")
         else:
             value = _coerce(value, tp, key)
@@ -135,14 +163,33 @@ def parse_overrides(items: list[str] | None) -> dict:
     return tree
 
 
-def merge(base: dict, update: dict) -> dict:
-    """Deep merge of nested dicts, ``update`` winning."""
+def merge(base: dict, update: dict, schema=None) -> dict:
+    """Deep merge of nested dicts, ``update`` winning.
+
+    With a ``schema`` (the dataclass both describe), a tagged section whose type ``update``
+    changes starts afresh: ``base``'s keys for the old type are dropped, so
+    ``--set model.type=mlp`` on a file written for ``figure2`` gives an ``mlp`` with its own
+    defaults plus whatever ``update`` sets beside the type.
+    """
+    fields = {f.name: f for f in dataclasses.fields(schema)} if schema is not None else {}
+    hints = _field_types(schema) if schema is not None else {}
     out = dict(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
+        old = out.get(key)
+        if not (isinstance(value, dict) and isinstance(old, dict)):
             out[key] = value
+            continue
+        choice = _choice_of(fields[key]) if key in fields else None
+        if choice is not None:
+            new_tag, old_tag = choice.tag_of(value, key), choice.tag_of(old, key)
+            if new_tag is not None and new_tag != (choice.default if old_tag is None
+                                                   else old_tag):
+                out[key] = value
+                continue
+            out[key] = merge(old, value)
+        else:
+            sub = hints.get(key)
+            out[key] = merge(old, value, sub if dataclasses.is_dataclass(sub) else None)
     return out
 
 
@@ -169,12 +216,14 @@ def read_yaml(path: str | Path) -> dict:
 def load(cls, path: str | Path | None = None, overrides: list[str] | None = None):
     """Defaults of ``cls``, then the YAML file, then ``--set`` overrides; validated."""
     data = read_yaml(path) if path is not None else {}
-    return from_dict(cls, merge(data, parse_overrides(overrides)))
+    return from_dict(cls, merge(data, parse_overrides(overrides), cls))
 
 
 def to_dict(config) -> dict:
+    """The nested dict of a config (tagged sections keep their ``type``)."""
     return dataclasses.asdict(config)
 
 
 def dump_yaml(config, path: str | Path) -> None:
+    """Write the resolved config as YAML; :func:`load` reads it back equal."""
     Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False))

@@ -1,40 +1,21 @@
-"""The training config schema: nested frozen dataclasses with their defaults and bounds."""
+"""The training config schema: nested frozen dataclasses with their defaults and bounds.
+
+``model`` and ``data`` are tagged sections: ``model.type`` / ``data.type`` pick the dataclass
+(each model and dataset registers its own beside its code), so every key means one thing.
+A section checks its own keys in ``validate()``; one that runs on the backend checks it in
+``validate_backend(backend)``, which :meth:`Config.validate` calls.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
-from qtnet.config.load import ConfigError, field, section
+from qtnet.config.choice import choice
+from qtnet.config.errors import ConfigError
+from qtnet.config.load import field, section
 
-
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-    type: str = field("figure2", help="model registry name (qtnet.models.available_models())")
-    layers: int = field(2, min=1, max=64, help="L: the number of (A_l, B_l) pairs")
-    depth: int = field(2, min=1, max=64, help="brickwork layers in each party's unitary")
-    ansatz: str = field("ry_cz", choices=("ry_cz", "su4"),
-                        help="ry_cz: RY rotations + CZ bricks (real); su4: general 2-qubit bricks")
-    init_scale: float = field(0.1, min=0.0, help="std of the initial angles")
-    hidden: int = field(64, min=1, help="hidden width (classical models: mlp, sign)")
-    activation: str = field("poly", choices=("poly", "prelu"),
-                            help="sign: trainable degree-2 polynomial or PReLU")
-    dropout: float = field(0.4, min=0.0, max=1.0, help="sign: dropout on the hidden layer")
-    input_dropout: float = field(0.3, min=0.0, max=1.0, help="sign: dropout on the inputs")
-
-
-@dataclasses.dataclass(frozen=True)
-class DataConfig:
-    name: str = field("digits", help="dataset registry name (qtnet.training.available_datasets())")
-    test_fraction: float = field(0.25, min=0.05, max=0.95)
-    split_seed: int = field(0, min=0)
-    standardize: bool = field(True, help="zero-mean, unit-variance features (train statistics)")
-    hops: int = field(5, min=0, max=64, help="node datasets (cora, grid): SIGN hops R")
-    graph_qubits: int = field(32, min=4, max=62,
-                              help="grid: node-register qubits, even (2^n nodes)")
-    sampled_nodes: int = field(20000, min=20,
-                               help="grid: nodes drawn; 70% train, 15% val, 15% test")
-    feature_bond: int = field(4, min=1, help="grid: bond of the random feature MPS")
-    classes: int = field(4, min=2, max=8, help="grid: classes of the teacher SIGN")
+X64_DTYPES = ("float64", "complex128")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,8 +78,8 @@ class CircuitConfig:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    model: ModelConfig = section(ModelConfig)
-    data: DataConfig = section(DataConfig)
+    model: Any = choice("model", "figure2", provider="qtnet.models")
+    data: Any = choice("data", "digits", provider="qtnet.data", aliases=("name",))
     backend: BackendConfig = section(BackendConfig)
     optimizer: OptimizerConfig = section(OptimizerConfig)
     schedule: ScheduleConfig = section(ScheduleConfig)
@@ -118,12 +99,19 @@ class Config:
         if not self.circuit.epsilon > 0 or not 0 < self.circuit.delta < 1:
             raise ConfigError(f"circuit: expected epsilon > 0 and delta in (0, 1), got "
                               f"{self.circuit.epsilon!r}, {self.circuit.delta!r}")
-        if self.model.ansatz == "su4" and not self.backend.dtype.startswith("complex"):
-            raise ConfigError(f"model.ansatz: su4 gates are complex; set backend.dtype to "
-                              f"complex64 or complex128 (got {self.backend.dtype})")
+        for name in ("model", "data"):       # sections that run on the backend check it
+            check = getattr(getattr(self, name), "validate_backend", None)
+            if check is not None:
+                check(self.backend)
         if self.schedule.warmup_steps >= self.training.steps and self.schedule.warmup_steps:
             raise ConfigError(f"schedule.warmup_steps: expected fewer than training.steps "
                               f"({self.training.steps}), got {self.schedule.warmup_steps}")
+
+    @property
+    def needs_x64(self) -> bool:
+        """Whether any section asks for a 64-bit dtype (JAX's 64-bit mode must be on)."""
+        return any(getattr(getattr(self, f.name), "dtype", None) in X64_DTYPES
+                   for f in dataclasses.fields(self))
 
 
 # Sections whose change makes an existing checkpoint unusable (shapes or meaning differ).

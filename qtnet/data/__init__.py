@@ -1,12 +1,20 @@
-"""Graph datasets: Planetoid, TU (GIN text and TU formats), OGB node property prediction,
-Reddit; Cora and MUTAG ship with the package (see ``bundled/PROVENANCE.md``)."""
+"""Every dataset, by name: the trainer's datasets (tables, Planetoid graphs, the synthetic grid)
+in one registry, and the graph loaders (Planetoid, TU, OGB, Reddit); Cora and MUTAG ship with
+the package (see ``bundled/PROVENANCE.md``)."""
 
+from qtnet.data import citation, digits, grid  # noqa: F401  (each registers its datasets)
 from qtnet.data.bundled import data_root, load_graph_dataset, load_node_dataset
+from qtnet.data.citation import PlanetoidConfig
+from qtnet.data.dataset import Dataset
+from qtnet.data.grid import GridConfig
 from qtnet.data.ogb import load_ogb_nodeprop, load_reddit
 from qtnet.data.planetoid import load_planetoid
+from qtnet.data.registry import available_datasets, load_dataset, register_dataset
+from qtnet.data.tabular import TableConfig
 from qtnet.data.tu import load_gin_text, load_tu
 from qtnet.data.types import DataError, Graph, GraphDataset, NodeDataset
 
-__all__ = ["DataError", "Graph", "GraphDataset", "NodeDataset", "data_root", "load_gin_text",
-           "load_graph_dataset", "load_node_dataset", "load_ogb_nodeprop", "load_planetoid",
-           "load_reddit", "load_tu"]
+__all__ = ["DataError", "Dataset", "Graph", "GraphDataset", "GridConfig", "NodeDataset",
+           "PlanetoidConfig", "TableConfig", "available_datasets", "data_root",
+           "load_dataset", "load_gin_text", "load_graph_dataset", "load_node_dataset",
+           "load_ogb_nodeprop", "load_reddit", "load_planetoid", "load_tu", "register_dataset"]

@@ -1,8 +1,11 @@
-"""Trainable models (Flax NNX): the paper's circuit models and classical baselines, by name."""
+"""Trainable models (Flax NNX): the paper's circuit models and classical baselines, by name.
 
-from qtnet.models.figure2 import Figure2Classifier, register_size
-from qtnet.models.mlp import MLPClassifier
+Importing this package registers every model (each beside its class)."""
+
+from qtnet.models.figure2 import Figure2Classifier, Figure2Config, register_size
+from qtnet.models.mlp import MLPClassifier, MLPConfig
 from qtnet.models.registry import available_models, build_model, register_model
+from qtnet.models.sign import SIGN, SignConfig
 
-__all__ = ["Figure2Classifier", "MLPClassifier", "available_models", "build_model",
-           "register_model", "register_size"]
+__all__ = ["SIGN", "Figure2Classifier", "Figure2Config", "MLPClassifier", "MLPConfig",
+           "SignConfig", "available_models", "build_model", "register_model", "register_size"]

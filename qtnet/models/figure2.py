@@ -110,3 +110,39 @@ class Figure2Classifier(nnx.Module):
         probs, fidelity = jax.vmap(self.class_probabilities)(x)
         tiny = np.finfo(np.dtype(probs.dtype)).tiny
         return {"logits": jnp.log(jnp.maximum(probs, tiny)), "fidelity": fidelity}
+
+
+# Registration: the Figure 2 model's config section and builder (model.type: figure2).
+import dataclasses  # noqa: E402
+
+from qtnet.config import BackendConfig, ConfigError, field  # noqa: E402
+from qtnet.models.registry import register_model  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure2Config:
+    """``model`` section of the Figure 2 circuit classifier (``model.type: figure2``); it runs
+    on ``backend`` (type, max_bond, cutoff, dtype)."""
+
+    type: str = field("figure2", help="model name")
+    layers: int = field(2, min=1, max=64, help="L: the number of (A_l, B_l) pairs")
+    depth: int = field(2, min=1, max=64, help="brickwork layers in each party's unitary")
+    ansatz: str = field("ry_cz", choices=ANSATZE,
+                        help="ry_cz: RY rotations + CZ bricks (real); su4: general 2-qubit bricks")
+    init_scale: float = field(0.1, min=0.0, help="std of the initial angles")
+
+    def validate_backend(self, backend: BackendConfig) -> None:
+        """su4 gates are complex: the backend's dtype must be too."""
+        if self.ansatz == "su4" and not backend.dtype.startswith("complex"):
+            raise ConfigError(f"model.ansatz: su4 gates are complex; set backend.dtype to "
+                              f"complex64 or complex128 (got {backend.dtype})")
+
+
+@register_model("figure2", Figure2Config)
+def build_figure2(config: Figure2Config, *, sample_shape: tuple[int, ...], n_classes: int,
+                  backend: BackendConfig, rngs: nnx.Rngs) -> Figure2Classifier:
+    """The circuit classifier on ``backend``, amplitude-encoding the samples' last axis."""
+    return Figure2Classifier(sample_shape[-1], n_classes, layers=config.layers,
+                             depth=config.depth, ansatz=config.ansatz, backend=backend.type,
+                             max_bond=backend.max_bond, cutoff=backend.cutoff,
+                             dtype=backend.dtype, init_scale=config.init_scale, rngs=rngs)

@@ -9,9 +9,14 @@ polynomial activation on every hop, concatenation, a linear read-out.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
+
+from qtnet.config import BackendConfig, ConfigError, field
+from qtnet.models.registry import register_model
 
 POLY_INIT = (0.0169394634313126, 0.5, 0.3078363963999393)    # the paper's GELU fit
 
@@ -60,3 +65,29 @@ class SIGN(nnx.Module):
             h = self.drop(h, deterministic=False, rngs=k_hidden)
         logits = self.out(h)
         return {"logits": logits, "fidelity": jnp.ones(x.shape[:1], logits.dtype)}
+
+
+@dataclasses.dataclass(frozen=True)
+class SignConfig:
+    """``model`` section of the SIGN node classifier (``model.type: sign``)."""
+
+    type: str = field("sign", help="model name")
+    hidden: int = field(64, min=1, help="hidden width of every hop")
+    activation: str = field("poly", choices=("poly", "prelu"),
+                            help="trainable degree-2 polynomial or PReLU")
+    dropout: float = field(0.4, min=0.0, max=1.0, help="dropout on the hidden layer")
+    input_dropout: float = field(0.3, min=0.0, max=1.0, help="dropout on the inputs")
+
+
+@register_model("sign", SignConfig)
+def build_sign(config: SignConfig, *, sample_shape: tuple[int, ...], n_classes: int,
+               backend: BackendConfig, rngs: nnx.Rngs) -> SIGN:
+    """A SIGN over samples ``[hops + 1, features]`` (its hop count is the data's)."""
+    if len(sample_shape) != 2:
+        raise ConfigError(f"model.type: sign needs node samples [hops + 1, features] (a graph "
+                          f"dataset such as cora or grid); the data's samples have shape "
+                          f"{tuple(sample_shape)}")
+    hops, n_features = sample_shape[0] - 1, sample_shape[1]
+    return SIGN(n_features, n_classes, hops=hops, hidden=config.hidden,
+                activation=config.activation, dropout=config.dropout,
+                input_dropout=config.input_dropout, rngs=rngs)

@@ -1,8 +1,8 @@
 """Training: datasets, the jitted steps, orbax checkpoints, metrics, and the resumable loop."""
 
 from qtnet.training.checkpoint import Checkpoints, CheckpointWarning
-from qtnet.training.data import (Dataset, available_datasets, batch_indices, load_dataset,
-                                 register_dataset)
+from qtnet.data import Dataset, available_datasets, load_dataset, register_dataset
+from qtnet.training.batches import batch_indices
 from qtnet.training.loop import NonFiniteLossError, RunResult, Stopped, evaluate, train
 from qtnet.training.metrics_log import read_metrics
 from qtnet.training.steps import TrainState, init_state, make_eval_step, make_train_step

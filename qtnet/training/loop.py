@@ -25,10 +25,11 @@ import numpy as np
 from flax import nnx
 
 from qtnet.data.features import sign_hops
-from qtnet.config import RESUME_SENSITIVE, Config, ConfigError, dump_yaml, from_dict, read_yaml
+from qtnet.config import RESUME_SENSITIVE, Config, ConfigError, dump_yaml, read_run_config
 from qtnet.models import build_model
 from qtnet.training.checkpoint import Checkpoints
-from qtnet.training.data import Dataset, batch_indices, load_dataset
+from qtnet.data import Dataset, load_dataset
+from qtnet.training.batches import batch_indices
 from qtnet.training.metrics_log import MetricsLog, plot_curves, read_metrics
 from qtnet.training.optim import build_optimizer, learning_rate_schedule
 from qtnet.training.steps import init_state, make_eval_step, make_train_step
@@ -69,20 +70,21 @@ class _Setup:
 
 
 def _set_precision(config: Config) -> None:
-    if config.backend.dtype in ("float64", "complex128"):
+    if config.needs_x64:
         jax.config.update("jax_enable_x64", True)
 
 
 def _setup(config: Config) -> _Setup:
     _set_precision(config)
-    data = load_dataset(config.data, config.backend)
+    data = load_dataset(config.data)
+    activation = getattr(config.model, "activation", None)
     if config.circuit.evaluate and not (config.model.type == "sign" and
-                                        config.model.activation == "poly" and data.graph):
+                                        activation == "poly" and data.graph):
         raise ConfigError("circuit.evaluate: only a polynomial SIGN (model.type: sign, "
-                          "model.activation: poly) on a graph dataset (data.name: cora) has "
+                          "model.activation: poly) on a graph dataset (data.type: cora) has "
                           f"a circuit form; got model {config.model.type!r} "
-                          f"({config.model.activation}) on {config.data.name!r}")
-    model = build_model(config, data.n_features, data.n_classes,
+                          f"({activation}) on {config.data.type!r}")
+    model = build_model(config, data.sample_shape, data.n_classes,
                         nnx.Rngs(params=config.training.seed))
     tx = build_optimizer(config)
     graphdef, state = init_state(model, tx, config.training.seed)
@@ -157,7 +159,7 @@ def _check_compatible(workdir: Path, config: Config, force_restart: bool, echo=p
         return
     if not stored_path.is_file():
         return
-    stored = dataclasses.asdict(from_dict(Config, read_yaml(stored_path)))
+    stored = dataclasses.asdict(read_run_config(stored_path))
     current = dataclasses.asdict(config)
     for sec in RESUME_SENSITIVE:
         for key in current[sec]:
@@ -334,7 +336,7 @@ def evaluate(workdir: str | Path, step: int | None = None) -> dict:
     config_path = workdir / CONFIG_FILE
     if not config_path.is_file():
         raise ConfigError(f"no run in {workdir}: {config_path} not found")
-    config = from_dict(Config, read_yaml(config_path))
+    config = read_run_config(config_path)
     setup = _setup(config)
     ckpt = Checkpoints(workdir / "checkpoints", config.checkpoint)
     try:

@@ -13,7 +13,7 @@ from qtnet.config import Config, ConfigError, load
 from qtnet.gnn.synthetic import (HopFeatures, grid_propagation_mpo, hop_state,
                                  kronecker_propagation_mpo, mpo_transpose, node_bits,
                                  shift_mpo)
-from qtnet.gnn.teacher import balancing_offsets
+from qtnet.data.grid import balancing_offsets
 from qtnet.training import read_metrics, train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def test_balancing_offsets_equalise_classes_of_skewed_logits():
 
 def test_grid_teacher_task_trains_through_the_trainer(tmp_path):
     overrides = ["data.graph_qubits=8", "data.sampled_nodes=200", "training.steps=3",
-                 "training.eval_every=3", "checkpoint.every=3", "backend.max_bond=4"]
+                 "training.eval_every=3", "checkpoint.every=3", "data.max_bond=4"]
     config = load(Config, ROOT / "configs" / "grid_2e32.yaml", overrides)
     result = train(config, tmp_path, echo=lambda *_: None, interactive=False)
     info = result.summary["data"]

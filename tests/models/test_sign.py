@@ -60,3 +60,17 @@ def test_decision_accuracy_counts_class_pairs():
     assert decision_accuracy(wrong, labels, 3) == 0.0
     tie = np.array([0, 0, 1, 1])                        # 0 vs 1 tie: "no" is right
     assert decision_accuracy(np.tile([1.0, 1.0, 0.0], (4, 1)), tie, 3) == 1.0
+
+
+def test_the_sign_builder_reads_its_hops_from_the_samples():
+    import pytest
+
+    from qtnet.config import Config, ConfigError, load
+    from qtnet.models import build_model
+
+    config = load(Config, None, ["model.type=sign", "model.hidden=5", "data.type=cora"])
+    model = build_model(config, (4, 3), 2, nnx.Rngs(params=0))       # samples [hops + 1, F]
+    assert model.w.shape == (4, 3, 5) and model.out.kernel.shape == (4 * 5, 2)
+    with pytest.raises(ConfigError, match=r"sign needs node samples \[hops \+ 1, features\].*"
+                                          r"shape \(64,\)"):
+        build_model(config, (64,), 10, nnx.Rngs(params=0))
