@@ -23,6 +23,7 @@ from qtnet.config import field, load, section
 from qtnet.data.features import GraphHops, graph_hop_features
 from qtnet.data.types import GraphDataset
 from qtnet.models.sign_graph import NORMS, SIGNGraph
+from qtnet.training.optim import make_optimizer, step_decay_schedule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,11 +105,11 @@ def cv_folds(labels: np.ndarray, folds: int, seed: int = 0):
         np.zeros(len(labels)), labels))
 
 
-def _optimizer(s: SignGraphSettings, steps_per_epoch: int) -> optax.GradientTransformation:
-    lr = optax.exponential_decay(s.learning_rate, s.decay_every * steps_per_epoch, 0.5,
-                                 staircase=True)
-    # torch's Adam(weight_decay=wd): L2 added to the gradient before the moments.
-    return optax.chain(optax.add_decayed_weights(s.weight_decay), optax.adam(lr))
+def optimizer(s: SignGraphSettings, steps_per_epoch: int) -> optax.GradientTransformation:
+    """Adam with torch's coupled L2 (``Adam(weight_decay=wd)``), the learning rate halved
+    every ``decay_every`` epochs."""
+    lr = step_decay_schedule(s.learning_rate, s.decay_every * steps_per_epoch, 0.5)
+    return make_optimizer("adam", lr, weight_decay=s.weight_decay)
 
 
 def train_fold(packed: PackedGraphs, train_idx: np.ndarray, test_idx: np.ndarray,
@@ -119,7 +120,7 @@ def train_fold(packed: PackedGraphs, train_idx: np.ndarray, test_idx: np.ndarray
     graphdef, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
     params, stats = nnx.to_pure_dict(params), nnx.to_pure_dict(stats)
     n_batches = math.ceil(len(train_idx) / s.batch_size)
-    tx = _optimizer(s, n_batches)
+    tx = optimizer(s, n_batches)
     opt_state = tx.init(params)
     features = jnp.asarray(packed.features)
     labels = jnp.asarray(packed.labels)
