@@ -11,13 +11,15 @@ from qtnet.training.metrics_log import read_metrics
 from qtnet.training.optim import make_optimizer, step_decay_schedule
 from qtnet.training.setup import Setup, build_setup
 from qtnet.training.steps import (TrainState, accumulated_cross_entropy, cross_entropy,
-                                  init_state, make_eval_step, make_logits_fn, make_train_step)
+                                  init_state, make_eval_step, make_logits_fn, make_train_step,
+                                  new_state)
 
 __all__ = [
     "CheckpointWarning", "Checkpoints", "Dataset", "Every", "FinishedRun", "NonFiniteLossError",
     "RunResult", "Setup", "StepHook", "Stopped", "Task", "TrainState", "Trainer",
     "accumulated_cross_entropy", "available_datasets", "available_tasks", "batch_indices",
     "build_setup", "cross_entropy", "evaluate", "fit", "init_state", "load_dataset",
-    "make_eval_step", "make_logits_fn", "make_optimizer", "make_train_step", "read_metrics",
+    "make_eval_step", "make_logits_fn", "make_optimizer", "make_train_step", "new_state",
+    "read_metrics",
     "register_dataset", "register_task", "step_decay_schedule", "train",
 ]

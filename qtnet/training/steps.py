@@ -33,13 +33,16 @@ class TrainState:
     rng: jax.Array             # uint32 [2]; step s uses step_key(rng, s)
 
 
+def new_state(params, tx: optax.GradientTransformation, seed: int) -> TrainState:
+    """The state before step 0 of a parameter pytree; its RNG is ``PRNGKey(seed)``."""
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params),
+                      rng=jax.random.PRNGKey(seed))
+
+
 def init_state(model: nnx.Module, tx: optax.GradientTransformation, seed: int):
-    """``(graphdef, state)`` for a freshly built model; the state's RNG is ``PRNGKey(seed)``."""
+    """``(graphdef, state)`` for a freshly built model (its ``nnx.Param`` arrays)."""
     graphdef, params = nnx.split(model, nnx.Param)
-    params = nnx.to_pure_dict(params)
-    state = TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=tx.init(params),
-                       rng=jax.random.PRNGKey(seed))
-    return graphdef, state
+    return graphdef, new_state(nnx.to_pure_dict(params), tx, seed)
 
 
 def _loss_and_outputs(graphdef, params, x, y, key=None):
