@@ -34,6 +34,8 @@ def deep_poly_demo(*, node_qubits: int = 12, layers: int = 2, max_bond: int = 16
                    echo=print) -> dict:
     """Train the student with full-batch Adam and print progress every 50 steps.
 
+    Turns on float64 for the process (``jax_enable_x64``).
+
     Returns:
       ``{"loss", "agreement", "compile_seconds", "seconds"}`` of the last step.
     """

@@ -217,10 +217,12 @@ class Trainer:
         return out
 
 
-def train(config: Config, workdir: str | Path, *, trainer: Trainer | None = None,
-          **kwargs) -> RunResult:
-    """:meth:`Trainer.train` on ``trainer`` (a fresh one by default)."""
-    return (trainer or Trainer()).train(config, workdir, **kwargs)
+def train(config: Config, workdir: str | Path, *, force_restart: bool = False, echo=print,
+          interactive: bool | None = None, tasks: dict[str, Task] | None = None,
+          trainer: Trainer | None = None) -> RunResult:
+    """:meth:`Trainer.train` on ``trainer`` (a fresh one by default: it compiles anew)."""
+    return (trainer or Trainer()).train(config, workdir, force_restart=force_restart, echo=echo,
+                                        interactive=interactive, tasks=tasks)
 
 
 def evaluate(workdir: str | Path, step: int | None = None, *,
