@@ -90,7 +90,7 @@ def main(argv=None) -> None:
 
     from qtnet.data import load_node_dataset
     from qtnet.data.features import sign_hops
-    from qtnet.training.sign_node import SignNodeSettings, run_sign_node
+    from qtnet.experiments.sign_node import SignNodeSettings, run_sign_node
 
     data = load_node_dataset("cora")
     hops = sign_hops(data, 5)

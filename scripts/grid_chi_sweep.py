@@ -19,7 +19,7 @@ from flax import nnx
 
 from qtnet import tn
 from qtnet.gnn.synthetic import HopFeatures, grid_propagation_mpo, hop_state, node_bits
-from qtnet.gnn.teacher import FEATURE_QUBITS, TEACHER_HIDDEN, balancing_offsets
+from qtnet.data.grid import FEATURE_QUBITS, TEACHER_HIDDEN, balancing_offsets
 from qtnet.models.sign import SIGN
 
 

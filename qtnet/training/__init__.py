@@ -1,15 +1,23 @@
-"""Training: datasets, the jitted steps, orbax checkpoints, metrics, and the resumable loop."""
+"""Training: the generic trainer (steps, loop, checkpoints, metrics, optimisers, tasks, CLI)."""
 
 from qtnet.training.checkpoint import Checkpoints, CheckpointWarning
-from qtnet.data import Dataset, available_datasets, load_dataset, register_dataset
 from qtnet.training.batches import batch_indices
-from qtnet.training.loop import NonFiniteLossError, RunResult, Stopped, evaluate, train
+from qtnet.training.fit import Every, StepHook, fit
+from qtnet.training.hooks import FinishedRun, Task, available_tasks, register_task
+from qtnet.training.loop import (NonFiniteLossError, RunResult, Stopped, Trainer, evaluate,
+                                 train)
 from qtnet.training.metrics_log import read_metrics
-from qtnet.training.steps import TrainState, init_state, make_eval_step, make_train_step
+from qtnet.training.optim import make_optimizer, step_decay_schedule
+from qtnet.training.setup import Setup, build_setup
+from qtnet.training.steps import (TrainState, accumulated_cross_entropy, cross_entropy,
+                                  init_state, make_eval_step, make_logits_fn, make_train_step,
+                                  new_state)
 
 __all__ = [
-    "CheckpointWarning", "Checkpoints", "Dataset", "NonFiniteLossError", "RunResult", "Stopped",
-    "TrainState", "available_datasets", "batch_indices", "evaluate", "init_state",
-    "load_dataset", "make_eval_step", "make_train_step", "read_metrics", "register_dataset",
-    "train",
+    "CheckpointWarning", "Checkpoints", "Every", "FinishedRun", "NonFiniteLossError",
+    "RunResult", "Setup", "StepHook", "Stopped", "Task", "TrainState", "Trainer",
+    "accumulated_cross_entropy", "available_tasks", "batch_indices", "build_setup",
+    "cross_entropy", "evaluate", "fit", "init_state", "make_eval_step", "make_logits_fn",
+    "make_optimizer", "make_train_step", "new_state", "read_metrics", "register_task",
+    "step_decay_schedule", "train",
 ]

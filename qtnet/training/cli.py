@@ -37,17 +37,20 @@ def train_parser(prog: str = "qtnet-train") -> argparse.ArgumentParser:
     return parser
 
 
-def train_main(argv=None, prog: str = "qtnet-train") -> int:
+def train_main(argv=None, prog: str = "qtnet-train", trainer=None) -> int:
+    """``qtnet-train``; ``trainer`` (a :class:`~qtnet.training.loop.Trainer`) keeps compiled
+    steps across calls in one process."""
     args = train_parser(prog).parse_args(argv)
     try:
         config = load(Config, args.config, args.overrides)
     except ConfigError as err:
         return _fail(prog, err, EXIT_USAGE)
+    import qtnet.experiments  # noqa: F401  (registers the paper's after-training tasks)
     from qtnet.training.loop import NonFiniteLossError, Stopped, train
 
     workdir = Path(args.workdir or Path("checkpoints") / Path(args.config).stem)
     try:
-        result = train(config, workdir, force_restart=args.force_restart)
+        result = train(config, workdir, force_restart=args.force_restart, trainer=trainer)
     except ConfigError as err:
         return _fail(prog, err, EXIT_USAGE)
     except NonFiniteLossError as err:
@@ -61,7 +64,8 @@ def train_main(argv=None, prog: str = "qtnet-train") -> int:
     return 0
 
 
-def eval_main(argv=None) -> int:
+def eval_main(argv=None, trainer=None) -> int:
+    """``qtnet-eval``; ``trainer`` as in :func:`train_main`."""
     parser = argparse.ArgumentParser(prog="qtnet-eval",
                                      description="Evaluate a run's checkpoint on the test split.")
     parser.add_argument("--workdir", required=True, help="run folder written by qtnet-train")
@@ -71,7 +75,7 @@ def eval_main(argv=None) -> int:
     from qtnet.training.loop import evaluate
 
     try:
-        metrics = evaluate(args.workdir, args.step)
+        metrics = evaluate(args.workdir, args.step, trainer=trainer)
     except ConfigError as err:
         return _fail("qtnet-eval", err, EXIT_USAGE)
     print(json.dumps(metrics))

@@ -10,7 +10,7 @@ from flax import nnx
 from qtnet.data.features import sign_hops, sign_operator
 from qtnet.data.types import NodeDataset
 from qtnet.models.sign import POLY_INIT, SIGN
-from qtnet.training.decision import decision_accuracy
+from qtnet.experiments.decision import decision_accuracy
 
 
 def _toy():

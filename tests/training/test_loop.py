@@ -9,8 +9,9 @@ import pytest
 from flax import nnx
 
 from qtnet.config import Config, ConfigError, load
-from qtnet.training import (Checkpoints, NonFiniteLossError, batch_indices, evaluate,
-                            read_metrics, register_dataset, train)
+from qtnet.training import (Checkpoints, NonFiniteLossError, Trainer, batch_indices,
+                            build_setup, evaluate, read_metrics, register_dataset, train)
+from qtnet.training import hooks
 from qtnet.training.cli import eval_main, train_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +25,11 @@ def _quiet(*_args, **_kw):
 
 def test_tiny_trains_stops_resumes_and_evaluates(tmp_path, capsys):
     run = str(tmp_path / "run")
-    assert train_main(["--config", TINY, "--workdir", run, "--set", "training.steps=2"]) == 0
+    trainer = Trainer()                 # one compilation for every call below
+    assert train_main(["--config", TINY, "--workdir", run, "--set", "training.steps=2"],
+                      trainer=trainer) == 0
     assert Checkpoints(Path(run) / "checkpoints", load(Config, TINY).checkpoint).steps() == [2]
-    assert train_main(["--config", TINY, "--workdir", run]) == 0      # resumes at 2, runs to 4
+    assert train_main(["--config", TINY, "--workdir", run], trainer=trainer) == 0   # 2 -> 4
     out = capsys.readouterr().out
     assert "resumed from the checkpoint at step 2" in out
     records = read_metrics(Path(run) / "metrics.jsonl")
@@ -47,15 +50,15 @@ def test_tiny_trains_stops_resumes_and_evaluates(tmp_path, capsys):
     assert (Path(run) / "curves.png").stat().st_size > 0
     assert any((Path(run) / "tensorboard").iterdir())
 
-    assert eval_main(["--workdir", run]) == 0
+    assert eval_main(["--workdir", run], trainer=trainer) == 0
     latest = json.loads(capsys.readouterr().out)
     assert latest["step"] == 4 and 0.0 <= latest["accuracy"] <= 1.0
     final_eval = [r for r in records if r["split"] == "eval"][-1]
     assert latest["accuracy"] == pytest.approx(final_eval["accuracy"])
     assert latest["loss"] == pytest.approx(final_eval["loss"], rel=1e-6)
-    assert eval_main(["--workdir", run, "--step", "2"]) == 0
+    assert eval_main(["--workdir", run, "--step", "2"], trainer=trainer) == 0
     assert json.loads(capsys.readouterr().out)["step"] == 2
-    assert eval_main(["--workdir", run, "--step", "3"]) == 2
+    assert eval_main(["--workdir", run, "--step", "3"], trainer=trainer) == 2
     assert "no checkpoint for step 3" in capsys.readouterr().err
     assert eval_main(["--workdir", str(tmp_path / "nothing")]) == 2
 
@@ -134,3 +137,77 @@ def test_bad_config_files_exit_2_with_one_line(tmp_path, capsys, yaml_text, mess
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and message in err
     assert not (tmp_path / "run").exists()
+
+
+def test_non_finite_loss_names_the_last_saved_step_or_none(tmp_path):
+    """Before any save the message says none; after a resume it names the restored step."""
+    sets = [*MLP, "data.name=digits_with_a_nan", "data.standardize=false",
+            "checkpoint.every=1000", "checkpoint.best_metric=null"]
+    config = load(Config, TINY, [*sets, "training.steps=40"])
+    from qtnet.training import load_dataset
+
+    data = load_dataset(config.data)
+    bad = np.flatnonzero(~np.isfinite(data.x_train).all(1))[0]
+    first_bad = next(s for s in range(40) if bad in batch_indices(
+        config.training.seed, s, config.training.batch_size, len(data.y_train))) + 1
+    with pytest.raises(NonFiniteLossError, match=r"Last good checkpoint: none in "):
+        train(config, tmp_path / "fresh", echo=_quiet, interactive=False)
+    resumed = tmp_path / "resumed"
+    train(load(Config, TINY, [*sets, f"training.steps={first_bad - 1}"]), resumed,
+          echo=_quiet, interactive=False)
+    with pytest.raises(NonFiniteLossError,
+                       match=rf"Last good checkpoint: step {first_bad - 1} in "):
+        train(config, resumed, echo=_quiet, interactive=False)
+
+
+def test_a_kept_trainer_compiles_each_step_once(tmp_path):
+    """A resumed run and an evaluation reuse the trainer's compiled steps."""
+    trainer = Trainer()
+    config = load(Config, TINY, [*MLP, "training.steps=2"])
+    trainer.train(config, tmp_path, echo=_quiet, interactive=False)
+    trainer.train(load(Config, TINY, [*MLP, "training.steps=4"]), tmp_path, echo=_quiet,
+                  interactive=False)                                   # resumes at 2
+    assert trainer.evaluate(tmp_path)["step"] == 4
+    train_step, eval_step = trainer.compiled(build_setup(config))
+    assert len(trainer.compiled) == 1
+    assert train_step._cache_size() == 1 and eval_step._cache_size() == 1
+
+
+class _Recorder:
+    """An after-training task that reports what the finished run offers it."""
+
+    def __init__(self, refuse: bool = False):
+        self.refuse, self.checked = refuse, False
+
+    def check(self, setup):
+        self.checked = True
+        if self.refuse:
+            raise ConfigError("recorder: refused")
+
+    def after_training(self, run):
+        return {"saved": run.saved_steps(), "best": run.best_step("accuracy"),
+                "restored_step": int(run.restore(run.best_step()).step)}
+
+
+def test_after_training_tasks_run_and_report_in_the_summary(tmp_path):
+    config = load(Config, TINY, [*MLP, "training.steps=4", "checkpoint.every=2",
+                                 "checkpoint.keep=5", "training.eval_every=2"])
+    task = _Recorder()
+    train(config, tmp_path, echo=_quiet, interactive=False, tasks={"recorder": task})
+    evals = {r["step"]: r["accuracy"] for r in read_metrics(tmp_path / "metrics.jsonl")
+             if r["split"] == "eval"}
+    best = max(sorted(evals), key=lambda s: evals[s])      # earliest of the best
+    got = json.loads((tmp_path / "summary.json").read_text())["recorder"]
+    assert got == {"saved": [2, 4], "best": best, "restored_step": best}
+    refused = _Recorder(refuse=True)
+    with pytest.raises(ConfigError, match="recorder: refused"):
+        train(config, tmp_path / "refused", echo=_quiet, tasks={"recorder": refused})
+    assert refused.checked and not (tmp_path / "refused" / "config.yaml").exists()
+
+
+def test_a_requested_task_nobody_registered_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(hooks, "_TASKS", {})
+    config = load(Config, TINY, [*MLP, "circuit.evaluate=true"])
+    with pytest.raises(ConfigError, match="circuit.evaluate: no after-training task 'circuit' "
+                                          "is registered"):
+        train(config, tmp_path, echo=_quiet)

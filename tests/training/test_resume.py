@@ -15,7 +15,7 @@ import pytest
 
 from qtnet.config import Config, load
 from qtnet.training import Checkpoints, read_metrics
-from qtnet.training.loop import _setup
+from qtnet.training import build_setup
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = 300
@@ -43,7 +43,7 @@ def _run(workdir, extra=()):
 def _final_params(workdir, extra):
     config = load(Config, ROOT / "configs" / "tiny.yaml", [*SETTINGS, *extra])
     step, state, _ = Checkpoints(workdir / "checkpoints", config.checkpoint).restore(
-        _setup(config).state)
+        build_setup(config).state)
     assert step == STEPS
     return state
 

@@ -3,6 +3,8 @@ pair i < j whether class i has more nodes in the set than class j."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -14,3 +16,17 @@ def decision_accuracy(logits: np.ndarray, labels: np.ndarray, n_classes: int) ->
     counts = np.bincount(labels, minlength=n_classes)
     i, j = np.triu_indices(n_classes, k=1)
     return float(np.mean((mean[i] - mean[j] > 0) == (counts[i] > counts[j])))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+# What the decision problem averages over the set: the raw logits (the paper), the softmax
+# probabilities, or one-hot predicted classes (counts).
+READOUTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "raw": lambda z: z,
+    "softmax": _softmax,
+    "counts": lambda z: np.eye(z.shape[1])[z.argmax(1)],
+}

@@ -4,7 +4,10 @@ L2 weight decay, learning rate x0.5 every 50 epochs, 350 epochs.
 
 The reported figure follows GIN: the test-fold accuracy curve is averaged over folds, and the
 epoch where that mean peaks gives mean +- std over folds. The last epoch's figure is returned
-too. One epoch is a single compiled ``lax.scan`` over its batches.
+too. One epoch is a single compiled ``lax.scan`` over its batches, run as one step of the
+trainer's loop (:func:`qtnet.training.fit.fit`); the optimiser comes from the trainer's
+builder. The step itself is this module's: it carries BatchNorm statistics beside the
+parameters and scans an epoch of packed, padded graph batches.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from qtnet.config import field, load, section
 from qtnet.data.features import GraphHops, graph_hop_features
 from qtnet.data.types import GraphDataset
 from qtnet.models.sign_graph import NORMS, SIGNGraph
+from qtnet.training.fit import Every, fit
+from qtnet.training.optim import make_optimizer, step_decay_schedule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,11 +109,11 @@ def cv_folds(labels: np.ndarray, folds: int, seed: int = 0):
         np.zeros(len(labels)), labels))
 
 
-def _optimizer(s: SignGraphSettings, steps_per_epoch: int) -> optax.GradientTransformation:
-    lr = optax.exponential_decay(s.learning_rate, s.decay_every * steps_per_epoch, 0.5,
-                                 staircase=True)
-    # torch's Adam(weight_decay=wd): L2 added to the gradient before the moments.
-    return optax.chain(optax.add_decayed_weights(s.weight_decay), optax.adam(lr))
+def optimizer(s: SignGraphSettings, steps_per_epoch: int) -> optax.GradientTransformation:
+    """Adam with torch's coupled L2 (``Adam(weight_decay=wd)``), the learning rate halved
+    every ``decay_every`` epochs."""
+    lr = step_decay_schedule(s.learning_rate, s.decay_every * steps_per_epoch, 0.5)
+    return make_optimizer("adam", lr, weight_decay=s.weight_decay)
 
 
 def train_fold(packed: PackedGraphs, train_idx: np.ndarray, test_idx: np.ndarray,
@@ -119,7 +124,7 @@ def train_fold(packed: PackedGraphs, train_idx: np.ndarray, test_idx: np.ndarray
     graphdef, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
     params, stats = nnx.to_pure_dict(params), nnx.to_pure_dict(stats)
     n_batches = math.ceil(len(train_idx) / s.batch_size)
-    tx = _optimizer(s, n_batches)
+    tx = optimizer(s, n_batches)
     opt_state = tx.init(params)
     features = jnp.asarray(packed.features)
     labels = jnp.asarray(packed.labels)
@@ -169,16 +174,27 @@ def train_fold(packed: PackedGraphs, train_idx: np.ndarray, test_idx: np.ndarray
     per_batch = np.where(orders >= 0, packed.size[np.maximum(orders, 0)], 0).sum(2)
     n_nodes = _bucket(int(per_batch.max()))
     key = jax.random.PRNGKey(seed)
-    curve = np.zeros(s.epochs)
-    for e in range(s.epochs):
+
+    def epoch_batches(e: int):
+        """Epoch ``e``'s batches ``(nodes, segment, mask, graphs, dropout keys)``."""
         nodes, segment, mask = batch_arrays(packed, orders[e], n_nodes)
-        keys = jax.random.split(jax.random.fold_in(key, e), n_batches)
-        params, stats, opt_state = epoch(params, stats, opt_state, features, nodes, segment,
-                                         mask, orders[e], keys)
-        curve[e] = float(accuracy(params, stats, features, eval_nodes, eval_seg, eval_mask,
-                                  test_labels))
+        return (nodes, segment, mask, orders[e],
+                jax.random.split(jax.random.fold_in(key, e), n_batches))
+
+    def run_epoch(state, batches):
+        return epoch(*state, features, *batches), {}
+
+    curve = np.zeros(s.epochs)
+
+    def held_out(done, state):
+        curve[done - 1] = float(accuracy(*state[:2], features, eval_nodes, eval_seg, eval_mask,
+                                         test_labels))
         if log is not None:
-            log(e, curve[e])
+            log(done - 1, curve[done - 1])
+
+    # The trainer's loop, one step per epoch: the state is (params, batch stats, optimiser).
+    fit(run_epoch, (params, stats, opt_state), epoch_batches, start=0, stop=s.epochs,
+        hooks=[Every(1, held_out)])
     return curve
 
 

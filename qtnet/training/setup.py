@@ -1,0 +1,134 @@
+"""From a config to what a run needs: data, model, optimiser, initial state, batches, eval.
+
+The trainer's only reads of the dataset and model sections, and its only uses of the dataset
+module, are here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+from qtnet.config import RESUME_SENSITIVE, Config
+from qtnet.models import build_model
+from qtnet.data import Dataset, load_dataset
+from qtnet.training.batches import batch_indices
+from qtnet.training.optim import build_optimizer, learning_rate_schedule
+from qtnet.training.steps import init_state, make_eval_step, make_train_step
+
+
+@dataclasses.dataclass
+class Setup:
+    """A run's data, model definition, optimiser and initial state (not yet compiled)."""
+
+    config: Config
+    data: Dataset
+    graphdef: object
+    state: object                # the initial TrainState; also the template of a restore
+    tx: optax.GradientTransformation
+    schedule: optax.Schedule
+    comm_per_step: dict          # communication one training step costs (empty: not metered)
+
+    def model(self, params=None) -> nnx.Module:
+        """The model with ``params`` (default: the initial ones)."""
+        return nnx.merge(self.graphdef, self.state.params if params is None else params)
+
+    def batch(self, step: int) -> dict:
+        """The training batch of ``step``: a pure function of (seed, step)."""
+        t = self.config.training
+        idx = batch_indices(t.seed, step, t.batch_size, len(self.data.y_train))
+        return {"x": jnp.asarray(self.data.x_train[idx]),
+                "y": jnp.asarray(self.data.y_train[idx])}
+
+    @property
+    def has_val(self) -> bool:
+        return self.data.y_val is not None
+
+
+def _set_precision(config: Config) -> None:
+    if config.needs_x64:
+        jax.config.update("jax_enable_x64", True)
+
+
+def build_setup(config: Config) -> Setup:
+    """Load the data and build the model, optimiser and state from the config's seed."""
+    _set_precision(config)
+    data = load_dataset(config.data)
+    model = build_model(config, data.sample_shape, data.n_classes,
+                        nnx.Rngs(params=config.training.seed))
+    tx = build_optimizer(config)
+    graphdef, state = init_state(model, tx, config.training.seed)
+    # Committed to the device, as a restored state is: a resume then reuses the compiled
+    # steps (jit keys its cache on committed-ness).
+    state = jax.device_put(state, jax.devices()[0])
+    return Setup(config, data, graphdef, state, tx, learning_rate_schedule(config),
+                 _comm_per_step(config, model))
+
+
+def _comm_per_step(config: Config, model) -> dict:
+    """Quantum qubits and classical bits one step costs: every sample of the batch needs its
+    own copies for the loss and the gradient (bookkeeping only; nothing traced)."""
+    m = config.metering
+    if not m.enabled or not hasattr(model, "protocol"):
+        return {}
+    from qtnet.comm import Estimator, meter
+
+    totals = meter(model.protocol(), Estimator(m.epsilon, m.delta, m.gradient, m.bits)).totals()
+    batch = config.training.batch_size
+    return {"quantum_qubits": batch * totals["quantum_qubits"],
+            "classical_bits": batch * totals["classical_bits"]}
+
+
+class CompiledSteps:
+    """Compiled ``(train_step, eval_step)`` pairs, one per distinct step-shaping config.
+
+    Keep one (a :class:`~qtnet.training.loop.Trainer` holds one) and a resumed or repeated
+    run in the same process reuses the compilation.
+    """
+
+    def __init__(self):
+        self._steps: dict[str, tuple] = {}
+
+    @staticmethod
+    def key(config: Config) -> str:
+        """What the steps depend on: model, data, backend, optimiser, schedule and, unless
+        the schedule is constant, the steps it is laid out over."""
+        steps = config.training.steps if config.schedule.type != "constant" else None
+        sections = (*RESUME_SENSITIVE, "schedule")
+        return json.dumps([dataclasses.asdict(getattr(config, k)) for k in sections] + [steps],
+                          sort_keys=True)
+
+    def __call__(self, setup: Setup) -> tuple:
+        key = self.key(setup.config)
+        if key not in self._steps:
+            self._steps[key] = (make_train_step(setup.graphdef, setup.tx, setup.schedule),
+                                make_eval_step(setup.graphdef))
+        return self._steps[key]
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+
+def run_eval(eval_step, params, data: Dataset, batch_size: int, split: str = "test") -> dict:
+    """Mean loss, accuracy and fidelity over a split (``test`` or ``val``), in fixed-shape
+    padded batches."""
+    x, y = (data.x_test, data.y_test) if split == "test" else (data.x_val, data.y_val)
+    n = len(y)
+    totals: dict[str, float] = {}
+    for start in range(0, n, batch_size):
+        idx = np.arange(start, start + batch_size)
+        mask = idx < n
+        idx = np.where(mask, idx, 0)
+        sums = eval_step(params, {"x": jnp.asarray(x[idx]), "y": jnp.asarray(y[idx]),
+                                  "mask": jnp.asarray(mask)})
+        for k, v in jax.device_get(sums).items():
+            totals[k] = totals.get(k, 0.0) + float(v)
+    count = totals.pop("count")
+    return {"loss": totals["loss"] / count, "accuracy": totals["correct"] / count,
+            "fidelity": totals["fidelity"] / count}
