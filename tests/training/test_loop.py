@@ -9,8 +9,9 @@ import pytest
 from flax import nnx
 
 from qtnet.config import Config, ConfigError, load
+from qtnet.data import register_dataset
 from qtnet.training import (Checkpoints, NonFiniteLossError, Trainer, batch_indices,
-                            build_setup, evaluate, read_metrics, register_dataset, train)
+                            build_setup, evaluate, read_metrics, train)
 from qtnet.training import hooks
 from qtnet.training.cli import eval_main, train_main
 
