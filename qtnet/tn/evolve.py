@@ -24,8 +24,8 @@ import numpy as np
 from qtnet.tn.mps_pytree import MPS
 from qtnet.tn.program import compile_program, route_two_site
 from qtnet.tn.svd import eigh_desc, truncation_mask
-from qtnet.tn.shapes import (BrickworkPairs, BrickworkSingles, Gate, GateSequence, GateSites,
-                             PairLayer, SingleSiteLayer)
+from qtnet.tn.shapes import (BondVector, BrickworkPairs, BrickworkSingles, Gate, GateSequence,
+                             GateSites, PairLayer, RealScalar, SingleSiteLayer, SiteTensor)
 
 
 def _keep(mps: MPS, max_bond: int | None) -> int:
@@ -38,7 +38,9 @@ def _safe_sqrt(x):
     return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), 0.0)
 
 
-def two_site_update(lam, b1, b2, gate, keep: int, cutoff: float, rank_right):
+def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate, keep: int,
+                    cutoff: float, rank_right
+                    ) -> tuple[SiteTensor, SiteTensor, BondVector, RealScalar, jax.Array]:
     """Apply a ``[d*d, d*d]`` ``gate`` to sites (i, i+1) of a canonical MPS.
 
     Args:

@@ -1,5 +1,4 @@
-"""Structured MPOs built directly, never as dense matrices: shifts, Kronecker products,
-transposes and controlled operators."""
+"""Structured MPOs built directly (never as dense matrices): shifts, products, controls."""
 
 from __future__ import annotations
 

@@ -39,6 +39,10 @@ GateSequence = Num[ArrayLike, "G d*d d*d"]
 GateSites = Int[ArrayLike, "G"]
 Angles = Real[ArrayLike, "depth ..."]
 
+# One two-site update (c = bond cap).
+BondVector = Real[Array, "c"]
+SiteTensor = Inexact[Array, "c d c"]
+
 # Read-outs.
 Scalar = Inexact[Array, ""]
 RealScalar = Real[Array, ""]
