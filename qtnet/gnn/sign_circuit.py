@@ -13,10 +13,12 @@ features; Bob holds the weights.
     Bob    read-out     z[v, c]      = <v, 0, c| W_out psi> + b_out[c]
 
 Values are those of the sub-normalised state (no 1/alpha factors; the meter accounts for
-them in copies). The ``dense`` backend holds the register tensor ``psi [2^n, 2^r, 2^f]`` and
-applies each operator on its registers (T as a sparse matrix); the ``mps`` backend builds
-every operator as an MPO and every prepared state as an MPS — exact when the bond cap is the
-full one, a controlled approximation with fidelity estimate otherwise. Building an operator's
+them in copies). The dense form (:meth:`SignCircuit.output_dense`) holds the register
+tensor ``psi [2^n, 2^r, 2^f]`` and applies each operator on its registers (T as a sparse
+matrix); the network form (:meth:`SignCircuit.output_network`, run on the ``mps`` backend or
+any other) builds every operator as an MPO and every prepared state as the backend's state:
+exact when the bond cap is the full one, a controlled approximation with fidelity estimate
+otherwise. Building an operator's
 MPO goes through its dense matrix, so the MPS backend is for registers of up to ~12 qubits
 per operator here (a real citation graph has no low-bond structure anyway; structured graphs
 use :mod:`qtnet.gnn.synthetic`).
