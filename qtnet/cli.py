@@ -50,6 +50,22 @@ def _comm_report(args) -> int:
     return 0
 
 
+class BackendChoices:
+    """``--backend`` choices, read from the backend registry when argparse first asks (so
+    that ``qtnet --help`` does not import JAX)."""
+
+    def _names(self) -> tuple[str, ...]:
+        from qtnet.circuits import BACKENDS
+
+        return BACKENDS
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+
 def example_path(name: str = "ghz_ry.qasm") -> Path:
     """Path of an example circuit that ships with the package."""
     return Path(__file__).parent / "examples" / name
@@ -62,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("file", help="OpenQASM 2.0 file ('example' for the bundled example)")
     sim.add_argument("--observable", required=True,
                      help="Pauli string such as 'Z3' or 'X0 Z5'")
-    sim.add_argument("--backend", choices=["mps", "dense", "auto"], default="mps")
+    sim.add_argument("--backend", choices=BackendChoices(), default="mps",
+                     help="a network type, or auto: dense up to 20 qubits, mps above")
     sim.add_argument("--max-bond", type=int, default=None,
                      help="MPS bond cap (default: exact, as large as the circuit needs)")
     sim.add_argument("--cutoff", type=float, default=0.0,

@@ -8,7 +8,6 @@ circuit from its arguments can be jitted and differentiated (see :func:`expectat
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from typing import Any
 
@@ -16,16 +15,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn import dense as dense_backend
-from qtnet.tn import evolve
-from qtnet.tn.contract import expectation_pauli
+from qtnet.tn import backends
 from qtnet.tn.gates import gate_arity, gate_matrix
-from qtnet.tn.mps import default_dtype, product_state
+from qtnet.tn.mps import default_dtype
 from qtnet.tn.program import GateProgram, compile_program
 
-BACKENDS = ("mps", "dense", "auto")
+AUTO = "auto"
+"""The circuit-level choice: dense up to ``AUTO_DENSE_MAX_QUBITS`` qubits, MPS above."""
 AUTO_DENSE_MAX_QUBITS = 20
-MAX_EXACT_BOND = 4096
+BACKENDS = (*backends.names(), AUTO)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,80 +135,38 @@ class Circuit:
         """Expectation plus what the run cost: fidelity estimate, bond used, wall time."""
         start = time.perf_counter()
         state, backend_used = run(self, backend=backend, max_bond=max_bond, cutoff=cutoff)
-        value = _expect_state(state, observable, backend_used)
-        value = float(jax.block_until_ready(value))
+        used = backends.get(backend_used)
+        value = float(jax.block_until_ready(used.expectation_pauli(state, observable)))
         seconds = time.perf_counter() - start
-        cap = state.bond_cap if backend_used == "mps" else 0
-        return SimulationResult(value, float(state.fidelity_estimate), state.max_bond_used(),
-                                cap, backend_used, self.n_qubits, len(self.ops), seconds)
+        return SimulationResult(value, float(used.fidelity(state)), state.max_bond_used(),
+                                state.bond_cap, used.name, self.n_qubits, len(self.ops),
+                                seconds)
 
 
-def resolve_backend(backend: str, n_qubits: int) -> str:
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend == "auto":
+def resolve_backend(backend: str | backends.Backend, n_qubits: int) -> str:
+    """The backend name to run on: ``auto`` picks dense up to 20 qubits, MPS above."""
+    if backend == AUTO:
         return "dense" if n_qubits <= AUTO_DENSE_MAX_QUBITS else "mps"
-    return backend
-
-
-def bond_cap_for(program: GateProgram, max_bond: int | None, n_qubits: int) -> int:
-    """Array bond cap: ``max_bond``, but never more than the circuit can use.
-
-    Exact mode (``max_bond=None``) takes twice the structural bound: then every bond keeps
-    room for all directions it can grow into, and gradients are exact at rank-deficient
-    points too (e.g. all angles zero), see ``qtnet.tn.evolve``.
-    """
-    exact = program.exact_bond
-    if max_bond is None:
-        if exact > MAX_EXACT_BOND:
-            raise ValueError(f"an exact MPS of this circuit may need bond {exact} "
-                             f"(> {MAX_EXACT_BOND}); pass max_bond to truncate")
-        return max(1, 2 * exact) if n_qubits > 1 else 1
-    if int(max_bond) < 1:
-        raise ValueError(f"max_bond must be a positive integer, got {max_bond}")
-    return max(1, min(int(max_bond), 2 * exact))    # never less room than exact mode
+    if isinstance(backend, str) and backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return backends.get(backend).name
 
 
 def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
         cutoff: float = 0.0, dtype=None):
-    """Simulate from |0...0>; returns ``(state, backend used)``."""
-    backend = resolve_backend(backend, circuit.n_qubits)
+    """Simulate from |0...0>; returns ``(state, name of the backend used)``."""
+    name = resolve_backend(backend, circuit.n_qubits)
     if cutoff < 0:
         raise ValueError(f"cutoff must be >= 0, got {cutoff}")
     dtype = dtype or default_dtype()
     prog = circuit.program(dtype)
-    arrays = (jnp.asarray(prog.sites), prog.gates, prog.final)
-    zero = np.tile([1.0, 0.0], (circuit.n_qubits, 1))
-    if backend == "dense":
-        state = _run_dense(dense_backend.product_state(zero, dtype=dtype), arrays)
-        return state, backend
-    chi = bond_cap_for(prog, max_bond, circuit.n_qubits)
-    state = _run_mps(product_state(zero, max_bond=chi, dtype=dtype), arrays, cutoff=cutoff)
-    return state, backend
-
-
-@functools.partial(jax.jit, static_argnames=("cutoff",))
-def _run_mps(state, prog_arrays, cutoff):
-    sites, gates, final = prog_arrays
-    state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff)
-    return evolve.apply_single_site_layer(state, final)
-
-
-@jax.jit
-def _run_dense(state, prog_arrays):
-    sites, gates, final = prog_arrays
-    state = dense_backend.apply_two_site_sequence(state, sites, gates)
-    return dense_backend.apply_single_site_layer(state, final)
-
-
-def _expect_state(state, observable, backend):
-    if backend == "dense":
-        return dense_backend.expectation_pauli(state, observable)
-    return expectation_pauli(state, observable)
+    ops = backends.get(name)
+    state = ops.zero_state_for(prog, circuit.n_qubits, max_bond=max_bond, dtype=dtype)
+    return ops.apply_program(state, prog, cutoff=cutoff), name
 
 
 def expectation(circuit: Circuit, observable, backend: str = "mps", max_bond: int | None = None,
                 cutoff: float = 0.0):
     """Differentiable expectation value (a JAX scalar); gate parameters may be traced."""
-    state, backend = run(circuit, backend=backend, max_bond=max_bond, cutoff=cutoff)
-    return _expect_state(state, observable, backend)
+    state, name = run(circuit, backend=backend, max_bond=max_bond, cutoff=cutoff)
+    return backends.get(name).expectation_pauli(state, observable)

@@ -15,32 +15,23 @@ statistics of ``m`` measured copies. Conventions follow :mod:`qtnet.comm.estimat
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet import tn
 from qtnet.parties.protocol import Protocol, Readout, Unitary
-from qtnet.tn import dense
+from qtnet.tn import backends
+from qtnet.tn.ansatz import SHIFT_RULE_ANSATZE
 from qtnet.tn.mpo import parse_pauli_string, pauli_terms
 
 _H = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
 _TO_Z = {"I": np.eye(2), "Z": np.eye(2), "X": _H, "Y": _H @ np.diag([1, -1j])}
 
 
-def _ops(state):
-    return dense if isinstance(state, dense.DenseState) else tn
-
-
 def _as_complex(state):
     """The state in complex arithmetic (the Y-basis rotation has complex entries)."""
-    dtype = jnp.result_type(state.dtype, jnp.complex64)
-    if isinstance(state, dense.DenseState):
-        return dataclasses.replace(state, amplitudes=state.amplitudes.astype(dtype))
-    return dataclasses.replace(state, tensors=state.tensors.astype(dtype))
+    return backends.of_state(state).astype(state, jnp.result_type(state.dtype, jnp.complex64))
 
 
 def _term_labels(observable, n: int):
@@ -58,7 +49,7 @@ def _term_labels(observable, n: int):
 
 def pauli_shots(key, state, observable, shots: int, alpha: float = 1.0) -> jax.Array:
     """``[shots]`` single-shot outcomes whose mean times ``alpha**2`` estimates <psi|O|psi>."""
-    ops, n = _ops(state), state.n_sites
+    ops, n = backends.of_state(state), state.n_sites
     coeffs, labels = _term_labels(observable, n)
     weight = np.abs(coeffs)
     norm1 = float(weight.sum())
@@ -83,7 +74,7 @@ def pauli_shots(key, state, observable, shots: int, alpha: float = 1.0) -> jax.A
 def distribution_shots(key, state, n_first: int, shots: int, alpha: float = 1.0) -> jax.Array:
     """Observed frequencies ``[2^n_first]`` of the first ``n_first`` qubits over ``shots``
     copies (failed preparations of a sub-normalised state count in no outcome)."""
-    ops = _ops(state)
+    ops = backends.of_state(state)
     k_sample, k_ok = jax.random.split(key)
     bits = ops.sample(k_sample, state, shots)[:, :n_first]             # [shots, k]
     index = jnp.sum(bits * (2 ** jnp.arange(n_first - 1, -1, -1)), axis=-1)
@@ -98,7 +89,7 @@ def hadamard_test_shots(key, value, shots: int, alpha: float = 1.0) -> jax.Array
     return jnp.where(jax.random.uniform(key, (shots,)) < p_plus, 1.0, -1.0)
 
 
-def shot_estimate(protocol: Protocol, params, data, key, shots: int, *, backend: str = "mps",
+def shot_estimate(protocol: Protocol, params, data, key, shots: int, *, backend="mps",
                   max_bond=None, cutoff: float = 0.0, dtype=None) -> jax.Array:
     """The readout estimated from ``shots`` copies (an unbiased estimate of ``run``)."""
     kw = dict(backend=backend, max_bond=max_bond, cutoff=cutoff, dtype=dtype)
@@ -120,7 +111,7 @@ def parameter_shift_gradient(protocol: Protocol, params, data, key, shots: int, 
     """The gradient by the parameter-shift rule, each of the 2P loss estimates from ``shots``
     copies. Exact in expectation for RY angles (``ry_cz`` unitaries)."""
     for step in protocol.steps:
-        if isinstance(step, Unitary) and step.ansatz != "ry_cz":
+        if isinstance(step, Unitary) and step.ansatz not in SHIFT_RULE_ANSATZE:
             raise ValueError(f"parameter shift needs gates exp(-i theta G/2) with G^2 = 1; "
                              f"step {step.key!r} uses the {step.ansatz} ansatz")
     flat, unravel = jax.flatten_util.ravel_pytree(params)

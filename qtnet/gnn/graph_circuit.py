@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from flax import nnx
 
 from qtnet.gnn.sign_circuit import SignCircuit, SignWeights
+from qtnet.tn import backends
 
 
 def graph_weights(model) -> SignWeights:
@@ -40,11 +41,10 @@ def graph_weights(model) -> SignWeights:
 def graph_circuit_logits(model, features: np.ndarray, backend: str = "dense") -> np.ndarray:
     """``[C]`` logits of one graph with node features ``[n_nodes, F]``, from the circuit:
     the pooled logit is ``n * mean_v z_v - (n - 1) b_out`` with ``mean_v z_v`` one overlap."""
-    if backend not in ("dense", "mps"):
-        raise ValueError(f"unknown backend {backend!r}; choose dense or mps")
+    ops = backends.get(backend)
     weights = graph_weights(model)
     n = len(features)
     circuit = SignCircuit(sp.identity(n, format="csr"), features, weights)
-    out = None if backend == "dense" else circuit.output_mps()[0]
+    out = circuit.output(ops)
     mean = np.asarray(circuit.decision_means(np.arange(n), out))
     return n * mean - (n - 1) * weights.b_out

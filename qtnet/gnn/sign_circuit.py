@@ -13,10 +13,12 @@ features; Bob holds the weights.
     Bob    read-out     z[v, c]      = <v, 0, c| W_out psi> + b_out[c]
 
 Values are those of the sub-normalised state (no 1/alpha factors; the meter accounts for
-them in copies). The ``dense`` backend holds the register tensor ``psi [2^n, 2^r, 2^f]`` and
-applies each operator on its registers (T as a sparse matrix); the ``mps`` backend builds
-every operator as an MPO and every prepared state as an MPS — exact when the bond cap is the
-full one, a controlled approximation with fidelity estimate otherwise. Building an operator's
+them in copies). The dense form (:meth:`SignCircuit.output_dense`) holds the register
+tensor ``psi [2^n, 2^r, 2^f]`` and applies each operator on its registers (T as a sparse
+matrix); the network form (:meth:`SignCircuit.output_network`, run on the ``mps`` backend or
+any other) builds every operator as an MPO and every prepared state as the backend's state:
+exact when the bond cap is the full one, a controlled approximation with fidelity estimate
+otherwise. Building an operator's
 MPO goes through its dense matrix, so the MPS backend is for registers of up to ~12 qubits
 per operator here (a real citation graph has no low-bond structure anyway; structured graphs
 use :mod:`qtnet.gnn.synthetic`).
@@ -34,6 +36,7 @@ import scipy.sparse as sp
 from jax.experimental import sparse as jsparse
 
 from qtnet import tn
+from qtnet.tn import backends
 from qtnet.comm import Estimator, meter
 from qtnet.parties import (BlockEncoding, Encode, HadamardProduct, Layout, Party, Protocol,
                            Readout, Register)
@@ -185,55 +188,76 @@ class SignCircuit:
         return out.reshape(nk * nf, nk * nf)
 
     def output_mps(self, max_bond: int | None = None, cutoff: float = 0.0):
-        """``(out [2^n, 2^f], fidelity estimate)``; exact with ``max_bond=None``.
+        """``(out [2^n, 2^f], fidelity estimate)`` on the MPS backend; exact with
+        ``max_bond=None``."""
+        return self.output_network("mps", max_bond, cutoff)
 
-        One compiled program (op-by-op dispatch would compile every MPS operation apart)."""
-        return jax.jit(lambda: self._output_mps(max_bond, cutoff))()
+    def output_network(self, backend: str | backends.Backend, max_bond: int | None = None,
+                       cutoff: float = 0.0):
+        """``(out [2^n, 2^f], fidelity estimate)`` on any backend: every operator an MPO,
+        every prepared state the backend's encoding of it, bond cap ``max_bond`` (``None``:
+        the full one, exact).
 
-    def _output_mps(self, max_bond, cutoff):
+        One compiled program (op-by-op dispatch would compile every operation apart)."""
+        ops = backends.get(backend)
+        return jax.jit(lambda: self._output_network(ops, max_bond, cutoff))()
+
+    def _output_network(self, ops: backends.Backend, max_bond, cutoff):
         n = self.layout.n_qubits
         cap = max_bond or 2 ** (n // 2)
         kw = dict(max_bond=cap, cutoff=cutoff)
 
         def state(vec):
-            return tn.mps_from_dense(jnp.asarray(vec).reshape(-1), max_bond=cap, cutoff=cutoff,
-                                     dtype=jnp.float64)
+            return ops.encode(jnp.asarray(vec).reshape(-1), max_bond=cap, cutoff=cutoff,
+                              dtype=jnp.float64)
 
         _, nk, nf = self.dims
         psi = state(self.data_state())                                          # Alice
-        psi = tn.apply_mpo(self._mpo(self.select_t_matrix(), ("node", "hop")), psi, **kw)
-        psi = tn.apply_mpo(self._mpo(self._block_diag_on_hop(self.weight_blocks()),
-                                     ("hop", "feat")), psi, **kw)               # Bob
+        psi = ops.apply_mpo(self._mpo(self.select_t_matrix(), ("node", "hop")), psi, **kw)
+        psi = ops.apply_mpo(self._mpo(self._block_diag_on_hop(self.weight_blocks()),
+                                      ("hop", "feat")), psi, **kw)              # Bob
         bias = self.bias_state()
-        if np.any(bias):                        # a zero vector has no normalised MPS
-            psi = tn.add(psi, state(bias), **kw)
-        square = tn.hadamard(psi, psi, **kw)
+        if np.any(bias):                        # a zero vector has no normalised state
+            psi = ops.add(psi, state(bias), **kw)
+        square = ops.hadamard(psi, psi, **kw)
         eye = np.eye(nf)
         diag = [np.kron(np.diag(self.coefficient(j)), eye) for j in (1, 2)]
-        psi = tn.add(tn.apply_mpo(self._mpo(diag[0], ("hop", "feat")), psi, **kw),
-                     tn.apply_mpo(self._mpo(diag[1], ("hop", "feat")), square, **kw), **kw)
+        psi = ops.add(ops.apply_mpo(self._mpo(diag[0], ("hop", "feat")), psi, **kw),
+                      ops.apply_mpo(self._mpo(diag[1], ("hop", "feat")), square, **kw), **kw)
         constant = self.constant_state()
         if np.any(constant):
-            psi = tn.add(psi, state(constant), **kw)
+            psi = ops.add(psi, state(constant), **kw)
         # W_out: rows (k' = 0, c), columns (k, h)
         w_out = np.zeros((nk, nf, nk, nf))
         w_out[0] = self.readout_blocks().transpose(2, 0, 1)
-        psi = tn.apply_mpo(self._mpo(w_out.reshape(nk * nf, nk * nf), ("hop", "feat")), psi,
-                           **kw)
-        amplitudes = tn.to_dense(psi).reshape(self.dims)
-        return jnp.real(amplitudes[:, 0, :]), psi.fidelity_estimate
+        psi = ops.apply_mpo(self._mpo(w_out.reshape(nk * nf, nk * nf), ("hop", "feat")), psi,
+                            **kw)
+        amplitudes = ops.amplitudes(psi).reshape(self.dims)
+        return jnp.real(amplitudes[:, 0, :]), ops.fidelity(psi)
+
+    def output(self, backend: str | backends.Backend = "dense", max_bond: int | None = None,
+               cutoff: float = 0.0) -> jax.Array:
+        """``W_out psi`` restricted to hop state 0, ``[2^n, 2^f]`` (node, class).
+
+        A backend with a hand-written form of this circuit (a method ``_form_<name>``; the
+        dense one, :meth:`output_dense`, applies T as a sparse matrix and never builds an
+        operator over the registers) uses it; any other runs :meth:`output_network`.
+        """
+        ops = backends.get(backend)
+        form = getattr(self, f"_form_{ops.name}", None)
+        if form is None:
+            return self.output_network(ops, max_bond, cutoff)[0]
+        return form(max_bond, cutoff)
+
+    def _form_dense(self, max_bond, cutoff) -> jax.Array:
+        return self.output_dense()          # exact: no bond to cap
 
     # -- read-outs --------------------------------------------------------------------------
 
     def logits(self, backend: str = "dense", max_bond: int | None = None,
                cutoff: float = 0.0) -> jax.Array:
         """``[n_nodes, C]``: z[v, c] = <v, 0, c|W_out psi> + b_out[c]."""
-        if backend == "dense":
-            out = self.output_dense()
-        elif backend == "mps":
-            out, _ = self.output_mps(max_bond, cutoff)
-        else:
-            raise ValueError(f"unknown backend {backend!r}; choose dense or mps")
+        out = self.output(backend, max_bond, cutoff)
         return out[:self.n_nodes, :self.n_classes] + self.weights.b_out
 
     def decision_means(self, nodes, out=None) -> jax.Array:

@@ -29,39 +29,8 @@ import numpy as np
 from qtnet import tn
 from qtnet.tn.canonical import canonicalize
 from qtnet.tn.mpo import MPO
+from qtnet.tn.mpo_builders import mpo_controlled, mpo_kron, mpo_shift, mpo_transpose
 from qtnet.tn.mps import MPS, full_ranks
-
-
-def shift_mpo(n_bits: int, dtype=jnp.float64) -> MPO:
-    """Cyclic increment |v> -> |v + 1 mod 2^n> on ``n_bits`` sites, bond 2.
-
-    Bond index 0 carries "carry = 1" (what the last site receives: the +1), index 1 "carry
-    = 0"; the first site drops its carry-out (the wrap-around).
-    """
-    if n_bits < 1:
-        raise ValueError(f"a shift needs at least one bit, got {n_bits}")
-    w = np.zeros((2, 2, 2, 2))                      # [carry out, out bit, in bit, carry in]
-    for bit in (0, 1):
-        for carry in (0, 1):
-            total = bit + carry
-            w[1 - total // 2, total % 2, bit, 1 - carry] = 1.0
-    sites = np.broadcast_to(w, (n_bits, 2, 2, 2, 2)).copy()
-    sites[0] = 0.0
-    sites[0, 0] = w.sum(0)                          # either carry-out: wrap around
-    return MPO(jnp.asarray(sites, dtype))
-
-
-def mpo_transpose(mpo: MPO) -> MPO:
-    return MPO(jnp.swapaxes(mpo.tensors, 2, 3))
-
-
-def mpo_kron(*mpos: MPO) -> MPO:
-    """``M_1 ⊗ M_2 ⊗ ...`` on consecutive sites (bond 1 between the factors)."""
-    cap = max(m.bond_cap for m in mpos)
-    dtype = jnp.result_type(*[m.dtype for m in mpos])
-    padded = [jnp.pad(m.tensors.astype(dtype), ((0, 0), (0, cap - m.bond_cap), (0, 0), (0, 0),
-                                                (0, cap - m.bond_cap))) for m in mpos]
-    return MPO(jnp.concatenate(padded))
 
 
 def grid_propagation_mpo(bits_per_axis: int, dtype=jnp.float64) -> MPO:
@@ -71,8 +40,8 @@ def grid_propagation_mpo(bits_per_axis: int, dtype=jnp.float64) -> MPO:
                          f"distinct neighbours, got {bits_per_axis}")
     b = bits_per_axis
     ident = tn.mpo_identity(b, dtype=dtype)
-    sx = mpo_kron(shift_mpo(b, dtype), ident)
-    sy = mpo_kron(ident, shift_mpo(b, dtype))
+    sx = mpo_kron(mpo_shift(b, dtype), ident)
+    sy = mpo_kron(ident, mpo_shift(b, dtype))
     terms = [tn.mpo_identity(2 * b, dtype=dtype), sx, mpo_transpose(sx), sy, mpo_transpose(sy)]
     return tn.mpo_sum(terms, [0.2] * 5)
 
@@ -100,22 +69,6 @@ def _insert_plus_sites(state: MPS, at: int, count: int) -> MPS:
     return out
 
 
-def controlled_mpo(target: MPO, control_site: int, n_control: int, n_after: int) -> MPO:
-    """``target ⊗ |1><1|_j + 1 ⊗ |0><0|_j`` on ``target | control register | n_after`` sites,
-    with the control on qubit ``control_site`` of a register of ``n_control`` qubits."""
-    dtype = target.dtype
-    eye = np.eye(2)
-    ops = {}
-    for bit in (0, 1):
-        local = np.broadcast_to(eye, (n_control, 2, 2)).copy()
-        local[control_site] = np.diag([1.0 - bit, float(bit)])
-        ops[bit] = tn.mpo_from_local(local, dtype=dtype)
-    tail = [tn.mpo_identity(n_after, dtype=dtype)] if n_after else []
-    on = mpo_kron(target, ops[1], *tail)
-    off = mpo_kron(tn.mpo_identity(target.n_sites, dtype=dtype), ops[0], *tail)
-    return tn.mpo_sum([on, off])
-
-
 @functools.partial(jax.jit, static_argnames=("hops", "max_bond", "cutoff"))
 def hop_state(t_mpo: MPO, features: MPS, hops: int, *, max_bond: int,
               cutoff: float = 0.0) -> MPS:
@@ -135,7 +88,7 @@ def hop_state(t_mpo: MPO, features: MPS, hops: int, *, max_bond: int,
     psi = _insert_plus_sites(features, n_node, r)
     psi, _ = canonicalize(psi, max_bond=max_bond, cutoff=cutoff)
     for j in range(r):       # hop qubit r-1-j holds bit j of k (site order: MSB first)
-        c = controlled_mpo(t_mpo, r - 1 - j, r, n_feat)
+        c = mpo_controlled(t_mpo, r - 1 - j, r, n_feat)
         for _ in range(2**j):
             psi = tn.apply_mpo(c, psi, max_bond=max_bond, cutoff=cutoff)
     return psi

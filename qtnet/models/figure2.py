@@ -5,6 +5,10 @@ Alice holds the data x (amplitude-encoded, padded to a power of two) and the uni
 Bob holds the B_l. Each unitary is a brickwork of ``depth`` layers on all n qubits. Class c is
 the outcome c of measuring the first ceil(log2 C) qubits; the logits are log p(c), so the
 softmax is p(c) renormalised over the C valid outcomes (post-selection on a valid class).
+
+The model is defined once, as :func:`qtnet.parties.figure2_protocol`: the forward pass runs
+that protocol's steps (its L identical layer pairs in one ``lax.scan``), with the protocol's
+parameters ``A_l = alice[l - 1]``, ``B_l = bob[l - 1]`` (:func:`qtnet.parties.figure2_params`).
 """
 
 from __future__ import annotations
@@ -16,11 +20,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from qtnet import tn
-from qtnet.parties.protocol import embed_brickwork
-from qtnet.tn import dense
-
-ANSATZE = ("ry_cz", "su4")
+from qtnet.parties.library import figure2_layer, figure2_params, figure2_protocol
+from qtnet.parties.protocol import Protocol
+from qtnet.tn import backends
+from qtnet.tn.ansatz import ANSATZE, ansatz_param_shape, check_ansatz
 
 
 def register_size(n_features: int, n_classes: int) -> int:
@@ -38,7 +41,7 @@ class Figure2Classifier(nnx.Module):
       depth: brickwork layers per unitary.
       ansatz: ``ry_cz`` (RY on every qubit, then CZ bricks; real amplitudes) or ``su4``
         (a general two-qubit gate per brick; needs a complex dtype).
-      backend: ``mps`` or ``dense``.
+      backend: a backend name, ``mps`` or ``dense`` (:func:`qtnet.tn.backends.names`).
       max_bond: MPS bond cap; ``None`` is exact for the register (``2**(n//2)``).
     """
 
@@ -46,8 +49,8 @@ class Figure2Classifier(nnx.Module):
                  ansatz: str = "ry_cz", backend: str = "mps", max_bond: int | None = None,
                  cutoff: float = 0.0, dtype="float32", init_scale: float = 0.1,
                  rngs: nnx.Rngs):
-        if ansatz not in ANSATZE:
-            raise ValueError(f"unknown ansatz {ansatz!r}; choose one of {', '.join(ANSATZE)}")
+        check_ansatz(ansatz)
+        backends.get(backend)                     # an unknown name fails here, listing names
         if n_classes < 2:
             raise ValueError(f"a classifier needs at least 2 classes, got {n_classes}")
         self.n_features, self.n_classes = n_features, n_classes
@@ -57,51 +60,48 @@ class Figure2Classifier(nnx.Module):
         self.dtype = jnp.dtype(dtype)
         self.max_bond = max_bond or 2 ** (self.n_qubits // 2)
         real = jnp.finfo(self.dtype).dtype
-        n = self.n_qubits
-        shape = (layers, depth, n) if ansatz == "ry_cz" else (layers, depth, n // 2, 15)
+        shape = (layers, *ansatz_param_shape(ansatz, depth, self.n_qubits))
         self.layers, self.depth = layers, depth
         self.alice = nnx.Param(init_scale * jax.random.normal(rngs.params(), shape, real))
         self.bob = nnx.Param(init_scale * jax.random.normal(rngs.params(), shape, real))
 
-    def protocol(self):
-        """The same model as a two-party protocol, for the communication meter."""
-        from qtnet.parties.library import figure2_protocol
-
+    def protocol(self) -> Protocol:
+        """The model as a two-party protocol: what the forward pass runs and the meter counts."""
         return figure2_protocol(self.n_qubits, self.layers, depth=self.depth,
                                 ansatz=self.ansatz, class_qubits=self.class_qubits)
 
-    def _brickwork(self, angles):
-        """``(single [depth, n, 2, 2], pairs [depth, n//2, 4, 4])`` of one party's unitary."""
-        n = self.n_qubits
-        return embed_brickwork(angles, self.ansatz, 0, n, n, self.dtype)
+    def protocol_params(self) -> dict:
+        """The protocol's parameters ``{"A1": ..., "B1": ..., ...}`` (current values)."""
+        return figure2_params(self.alice[...], self.bob[...])
+
+    def run_options(self) -> dict:
+        """Keyword options of :meth:`Protocol.run` that simulate this model."""
+        return dict(backend=self.backend, max_bond=self.max_bond, cutoff=self.cutoff,
+                    dtype=self.dtype)
 
     def encode(self, x):
-        """Amplitude encoding of one sample ``x [n_features]`` (the norm goes to log_norm)."""
-        x = jnp.pad(x, (0, 2**self.n_qubits - x.shape[-1])).astype(self.dtype)
-        if self.backend == "dense":
-            return dense.from_vector(x, dtype=self.dtype)
-        return tn.mps_from_dense(x, max_bond=self.max_bond, cutoff=self.cutoff, dtype=self.dtype)
+        """Alice's encode step on one sample ``x [n_features]``: the unit state |x>."""
+        return self.protocol().apply_step(0, None, {}, {"x": x.astype(self.dtype)},
+                                          **self.run_options())
 
     def evolve(self, state):
         """B_1, A_1, ..., B_L, A_L in turn: one ``lax.scan`` over the L layer pairs."""
-        ops = dense if self.backend == "dense" else tn
-        kw = {} if self.backend == "dense" else dict(max_bond=self.max_bond, cutoff=self.cutoff)
+        protocol, kw = self.protocol(), self.run_options()
 
         def layer(s, angles):
             a, b = angles
-            s = ops.apply_brickwork(s, *self._brickwork(b), **kw)     # Bob's B_l
-            s = ops.apply_brickwork(s, *self._brickwork(a), **kw)     # Alice's A_l
-            return s, None
+            return figure2_layer(protocol, s, a, b, **kw), None
 
         state, _ = jax.lax.scan(layer, state, (self.alice[...], self.bob[...]))
         return state
 
     def class_probabilities(self, x):
         """``p(c)`` for one sample, renormalised over the valid classes, and the fidelity."""
+        protocol = self.protocol()
         state = self.evolve(self.encode(x))
-        ops = dense if self.backend == "dense" else tn
-        probs = ops.marginal_probabilities(state, self.class_qubits)[: self.n_classes]
-        return probs / jnp.sum(probs), state.fidelity_estimate
+        probs = protocol.apply_step(len(protocol.steps) - 1, state, {}, {},
+                                    **self.run_options())[: self.n_classes]
+        return probs / jnp.sum(probs), backends.get(self.backend).fidelity(state)
 
     def __call__(self, x, key=None) -> dict:
         """``x [batch, n_features]`` -> ``{"logits": [batch, C], "fidelity": [batch]}``.

@@ -13,7 +13,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from qtnet.parties.protocol import BlockEncoding, Encode, Protocol, Readout, Unitary
+from qtnet.parties.ownership import input_owners, step_inputs
+from qtnet.parties.protocol import Protocol
 
 
 @dataclasses.dataclass
@@ -28,29 +29,10 @@ def party_devices(protocol: Protocol) -> dict[str, jax.Device]:
     return {p.name: p.device or default for p in protocol.parties}
 
 
-def _keys(step) -> tuple[list[str], list[str]]:
-    """(params keys, data keys) a step reads."""
-    if isinstance(step, Unitary):
-        return [step.key], []
-    if isinstance(step, BlockEncoding):
-        return [step.key], [step.key]
-    if isinstance(step, Encode):
-        return [], [step.key]
-    if isinstance(step, Readout) and step.reference is not None:
-        return [], [step.reference]
-    return [], []
-
-
 def place_params(protocol: Protocol, params: dict) -> dict:
     """Commit every parameter array to the device of the party whose step uses it."""
     devices = party_devices(protocol)
-    owner = {}
-    for step in protocol.steps:
-        for key in _keys(step)[0]:
-            if key in owner and owner[key] != step.party:
-                raise ValueError(f"parameter {key!r} is used by both {owner[key]!r} and "
-                                 f"{step.party!r}; a parameter belongs to one party")
-            owner[key] = step.party
+    owner = input_owners(protocol, params_only=True)
     return {k: jax.device_put(v, devices[owner[k]]) if k in owner else v
             for k, v in params.items()}
 
@@ -73,7 +55,7 @@ def _step_fn(protocol: Protocol, i: int, options: tuple):
     return _STEP_FNS[key][1]
 
 
-def run_on_devices(protocol: Protocol, params: dict, data: dict, *, backend: str = "mps",
+def run_on_devices(protocol: Protocol, params: dict, data: dict, *, backend="mps",
                    max_bond: int | None = None, cutoff: float = 0.0, dtype=None) -> DeviceRun:
     """Run step by step, each on its owner's device; move the state at every hand-off.
 
@@ -91,7 +73,7 @@ def run_on_devices(protocol: Protocol, params: dict, data: dict, *, backend: str
             if devices[protocol.steps[i - 1].party] != device:
                 moved[i] = nbytes(state)
             state = jax.device_put(state, device)
-        p_keys, d_keys = _keys(step)
+        p_keys, d_keys = step_inputs(step)
         local_params = {k: jax.device_put(params[k], device) for k in p_keys if k in params}
         local_data = {k: jax.device_put(data[k], device) for k in d_keys if k in data
                       and not isinstance(data[k], str)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qtnet.parties.protocol import Encode, Party, Protocol, Readout, Unitary
 from qtnet.parties.registers import Register
+from qtnet.tn.shapes import Angles
 
 
 def figure2_protocol(n_qubits: int, layers: int, *, depth: int = 1, ansatz: str = "ry_cz",
@@ -28,6 +29,29 @@ def figure2_protocol(n_qubits: int, layers: int, *, depth: int = 1, ansatz: str 
         steps.append(Readout("alice", probabilities=class_qubits))
     parties = (Party("alice", devices[0]), Party("bob", devices[1]))
     return Protocol(parties, (Register("data", n_qubits),), steps)
+
+
+def figure2_params(alice: Angles, bob: Angles) -> dict:
+    """The protocol's parameters ``{"A1": alice[0], "B1": bob[0], ...}`` from each party's
+    angles stacked over the L layers on the leading axis (the layout
+    :class:`~qtnet.models.Figure2Classifier` trains)."""
+    if alice.shape[0] != bob.shape[0]:
+        raise ValueError(f"alice has {alice.shape[0]} layers, bob {bob.shape[0]}")
+    params = {}
+    for layer in range(alice.shape[0]):
+        params[f"A{layer + 1}"], params[f"B{layer + 1}"] = alice[layer], bob[layer]
+    return params
+
+
+def figure2_layer(protocol: Protocol, state, alice, bob, **run_kw):
+    """Layer pair l of a :func:`figure2_protocol` on ``state``: Bob's B_l, then Alice's A_l.
+
+    Every layer pair has the steps of the first (steps 1 and 2), so this serves any layer
+    given its angles, e.g. as the body of a ``lax.scan`` over the layers. ``run_kw`` are
+    :meth:`Protocol.apply_step`'s options (backend, max_bond, cutoff, dtype).
+    """
+    state = protocol.apply_step(1, state, {"B1": bob}, {}, **run_kw)
+    return protocol.apply_step(2, state, {"A1": alice}, {}, **run_kw)
 
 
 def chain_protocol(party_names, n_qubits: int, *, rounds: int = 1, depth: int = 1,

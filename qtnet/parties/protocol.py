@@ -1,4 +1,4 @@
-"""Parties and protocols: an ordered list of steps, each owned by one party, run on either backend.
+"""Parties and protocols: an ordered list of steps, each owned by one party, run on any backend.
 
 The state passes from party to party; every change of owner between consecutive steps is a
 *hand-off*, which :mod:`qtnet.comm` meters. Running a protocol is a pure function of
@@ -23,10 +23,8 @@ import numpy as np
 
 from qtnet import tn
 from qtnet.parties.registers import Layout, Register, amplitude_encode
-from qtnet.tn import dense
-from qtnet.tn.gates import FIXED_2Q, ry, su4
-
-ANSATZE = ("ry_cz", "su4")
+from qtnet.tn import backends
+from qtnet.tn.ansatz import ANSATZE, ansatz_param_shape, embed_brickwork
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +57,7 @@ class Unitary:
     ansatz: str = "ry_cz"
 
     def param_shape(self, k: int) -> tuple[int, ...]:
-        return (self.depth, k) if self.ansatz == "ry_cz" else (self.depth, k // 2, 15)
+        return ansatz_param_shape(self.ansatz, self.depth, k)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,9 +215,15 @@ class Protocol:
 
     # -- numerics --------------------------------------------------------------------------
 
-    def run(self, params: Mapping[str, Any], data: Mapping[str, Any], *, backend: str = "mps",
-            max_bond: int | None = None, cutoff: float = 0.0, dtype=None) -> jax.Array:
-        """The readout value. Pure in ``(params, data)``: jit/grad/vmap it."""
+    def run(self, params: Mapping[str, Any], data: Mapping[str, Any], *,
+            backend: str | backends.Backend = "mps", max_bond: int | None = None,
+            cutoff: float = 0.0, dtype=None) -> jax.Array:
+        """The readout value. Pure in ``(params, data)``: jit/grad/vmap it.
+
+        Args:
+          backend: a name (``mps``, ``dense``, see :func:`qtnet.tn.backends.names`) or a
+            :class:`~qtnet.tn.backends.Backend`.
+        """
         state = None
         for i in range(len(self.steps)):
             state = self.apply_step(i, state, params, data, backend=backend, max_bond=max_bond,
@@ -230,16 +234,17 @@ class Protocol:
                    cutoff=0.0, dtype=None):
         """Step ``i`` on ``state``; the readout step returns the value instead of a state."""
         step = self.steps[i]
-        ops, kw = _backend(backend, max_bond, cutoff)
+        ops = backends.get(backend)
+        kw = {"max_bond": max_bond, "cutoff": cutoff}
         n = self.layout.n_qubits
         if isinstance(step, Encode):
             source = _lookup(data, step.key, i, "data")
-            if isinstance(source, tn.MPS | dense.DenseState):
+            if backends.is_state(source):
                 if source.n_sites != n:
                     raise ValueError(f"step {i}: state {step.key!r} has {source.n_sites} "
                                      f"sites, the registers have {n} qubits")
                 return source
-            state, _ = amplitude_encode(source, n, backend=backend, max_bond=max_bond,
+            state, _ = amplitude_encode(source, n, backend=ops, max_bond=max_bond,
                                         cutoff=cutoff, dtype=dtype)
             return state
         if isinstance(step, Unitary):
@@ -261,17 +266,9 @@ class Protocol:
         if step.probabilities is not None:
             return ops.marginal_probabilities(state, step.probabilities) * ops.norm(state) ** 2
         ref = _lookup(data, step.reference, i, "data")
-        if not isinstance(ref, tn.MPS | dense.DenseState):
-            ref, _ = amplitude_encode(ref, n, backend=backend, max_bond=max_bond, dtype=dtype)
+        if not backends.is_state(ref):
+            ref, _ = amplitude_encode(ref, n, backend=ops, max_bond=max_bond, dtype=dtype)
         return jnp.real(ops.overlap(ref, state)) / ops.norm(ref)
-
-
-def _backend(backend: str, max_bond, cutoff):
-    if backend == "dense":
-        return dense, {}
-    if backend == "mps":
-        return tn, {"max_bond": max_bond, "cutoff": cutoff}
-    raise ValueError(f"unknown backend {backend!r}; choose mps or dense")
 
 
 def _lookup(mapping, key, i, what):
@@ -307,44 +304,5 @@ def check_sub_normalisation(mpo: tn.MPO, alpha: float, what: str) -> None:
                          f"alpha >= ||M||_2")
 
 
-def embed_brickwork(angles, ansatz: str, start: int, k: int, n: int, dtype):
-    """Full-width brickwork arrays ``(single [D', n, 2, 2], pairs [D', n // 2, 4, 4])`` for a
-    register of ``k`` qubits at site ``start``; identity elsewhere.
-
-    Layer ``l`` of the register pairs sites ``start + l % 2 + 2j``; the engine's global layer
-    ``g`` pairs from ``g % 2``, so a register at an odd site is shifted by one (empty) layer.
-    """
-    depth = angles.shape[0]
-    if ansatz == "ry_cz":
-        if angles.shape != (depth, k):
-            raise ValueError(f"ry_cz angles for {k} qubits have shape (depth, {k}), got "
-                             f"{angles.shape}")
-        local_single = ry(angles)
-        local_pairs = jnp.broadcast_to(jnp.asarray(FIXED_2Q["CZ"]), (depth, k // 2, 4, 4))
-    else:
-        if angles.shape != (depth, k // 2, 15):
-            raise ValueError(f"su4 angles for {k} qubits have shape (depth, {k // 2}, 15), "
-                             f"got {angles.shape}")
-        local_single = jnp.broadcast_to(jnp.eye(2), (depth, k, 2, 2))
-        local_pairs = su4(angles)
-    shift = start % 2
-    total = depth + shift
-    single = jnp.broadcast_to(jnp.eye(2, dtype=dtype), (total, n, 2, 2))
-    pairs = jnp.broadcast_to(jnp.eye(4, dtype=dtype), (total, n // 2, 4, 4))
-    single = single.at[shift:, start:start + k].set(local_single.astype(dtype))
-    # Static index bookkeeping (numpy), then one scatter: the program does not grow with depth.
-    src_layer, src_pair, dst_layer, dst_pair = [], [], [], []
-    for layer in range(depth):
-        g, first, used = layer + shift, start + layer % 2, (k - layer % 2) // 2
-        src_layer += [layer] * used
-        src_pair += list(range(used))
-        dst_layer += [g] * used
-        dst_pair += list(range((first - g % 2) // 2, (first - g % 2) // 2 + used))
-    if src_layer:
-        bricks = local_pairs[np.array(src_layer), np.array(src_pair)].astype(dtype)
-        pairs = pairs.at[np.array(dst_layer), np.array(dst_pair)].set(bricks)
-    return single, pairs
-
-
 __all__ = ["BlockEncoding", "Encode", "HadamardProduct", "HandOff", "Party", "Protocol",
-           "Readout", "Register", "Step", "Unitary", "embed_brickwork"]
+           "Readout", "Register", "Step", "Unitary"]

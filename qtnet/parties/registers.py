@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qtnet import tn
-from qtnet.tn import dense
+from qtnet.tn import backends
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,14 +95,15 @@ def qubits_for(length: int) -> int:
     return max(1, math.ceil(math.log2(length)))
 
 
-def amplitude_encode(x, n_qubits: int, *, backend: str = "mps", max_bond: int | None = None,
-                     cutoff: float = 0.0, dtype=None):
+def amplitude_encode(x, n_qubits: int, *, backend: str | backends.Backend = "mps",
+                     max_bond: int | None = None, cutoff: float = 0.0, dtype=None):
     """``(|x> = x / ||x||, log ||x||)``: the unit state on ``n_qubits`` and the classical
     log-norm (kept as a log so that 2^40-entry data neither under- nor overflows).
 
     ``x`` may be a vector (padded with zeros to ``2**n_qubits``) or a matrix, encoded as
     vec(x) in row-major order (pad each axis yourself to register sizes first).
     """
+    ops = backends.get(backend)
     x = jnp.asarray(x)
     vec = pad_to_register(x, n_qubits)
     norm = jnp.linalg.norm(vec)
@@ -110,13 +111,7 @@ def amplitude_encode(x, n_qubits: int, *, backend: str = "mps", max_bond: int | 
         raise ValueError(f"cannot amplitude-encode data with norm {float(norm)}")
     unit = vec / norm
     dtype = dtype or tn.default_dtype()
-    if backend == "dense":
-        state = dense.from_vector(unit, dtype=dtype)
-    elif backend == "mps":
-        state = tn.mps_from_dense(unit, max_bond=max_bond, cutoff=cutoff, dtype=dtype)
-    else:
-        raise ValueError(f"unknown backend {backend!r}; choose mps or dense")
-    return state, jnp.log(norm)
+    return ops.encode(unit, max_bond=max_bond, cutoff=cutoff, dtype=dtype), jnp.log(norm)
 
 
 def encode_matrix(x, row_qubits: int, col_qubits: int, **kwargs):

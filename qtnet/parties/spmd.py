@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from qtnet.parties.devices import _keys, nbytes
+from qtnet.parties.devices import nbytes
+from qtnet.parties.ownership import input_owners
 from qtnet.parties.protocol import Protocol
 
 AXIS = "party"
@@ -36,16 +37,7 @@ def party_mesh(protocol: Protocol, devices=None) -> Mesh:
 
 def owned_inputs(protocol: Protocol, params: dict, data: dict) -> dict[str, str]:
     """Which party owns each parameter and data entry (the steps that read it)."""
-    owner: dict[str, str] = {}
-    for step in protocol.steps:
-        p_keys, d_keys = _keys(step)
-        for key in (*p_keys, *d_keys):
-            if key in params or key in data:
-                prev = owner.setdefault(key, step.party)
-                if prev != step.party:
-                    raise ValueError(f"{key!r} is read by both {prev!r} and {step.party!r}; "
-                                     f"each input belongs to one party")
-    return owner
+    return input_owners(protocol, [*params, *data])
 
 
 def stack_by_owner(protocol: Protocol, values: dict, owner: dict[str, str], mesh: Mesh,

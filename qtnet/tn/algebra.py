@@ -11,9 +11,10 @@ import jax
 import jax.numpy as jnp
 
 from qtnet.tn.canonical import canonicalize
-from qtnet.tn.contract import _check_same_sites
+from qtnet.tn.checks import check_same_sites
 from qtnet.tn.mpo import MPO
 from qtnet.tn.mps import MPS
+from qtnet.tn.shapes import Samples
 
 
 def _merge_fidelity(*states):
@@ -23,7 +24,7 @@ def _merge_fidelity(*states):
 def apply_mpo(mpo: MPO, mps: MPS, *, max_bond: int | None = None,
               cutoff: float = 0.0) -> MPS:
     """``O|psi>`` compressed to ``max_bond`` (default: the state's bond cap)."""
-    _check_same_sites(mps, mpo, "apply_mpo")
+    check_same_sites(mps, mpo, "apply_mpo")
     n, c, d, _ = mps.tensors.shape
     w = mpo.bond_cap
     dtype = jnp.result_type(mps.dtype, mpo.dtype)    # a complex MPO makes a real state complex
@@ -37,7 +38,7 @@ def apply_mpo(mpo: MPO, mps: MPS, *, max_bond: int | None = None,
 
 def add(a: MPS, b: MPS, *, max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
     """``|a> + |b>`` compressed to ``max_bond`` (default: the larger bond cap)."""
-    _check_same_sites(a, b, "add")
+    check_same_sites(a, b, "add")
     n, ca, d, _ = a.tensors.shape
     cb = b.bond_cap
     dtype = jnp.result_type(a.dtype, b.dtype)
@@ -61,7 +62,7 @@ def add(a: MPS, b: MPS, *, max_bond: int | None = None, cutoff: float = 0.0) -> 
 
 def hadamard(a: MPS, b: MPS, *, max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
     """Elementwise product ``(a * b)_x = a_x b_x`` (bond ca * cb before compression)."""
-    _check_same_sites(a, b, "hadamard")
+    check_same_sites(a, b, "hadamard")
     n, ca, d, _ = a.tensors.shape
     cb = b.bond_cap
     # [a, p, c] x [a', p, c'] -> [(a a'), p, (c c')]
@@ -72,7 +73,7 @@ def hadamard(a: MPS, b: MPS, *, max_bond: int | None = None, cutoff: float = 0.0
     return out
 
 
-def sample(key, mps: MPS, n_samples: int) -> jax.Array:
+def sample(key: jax.Array, mps: MPS, n_samples: int) -> Samples:
     """Perfect sampling of ``n_samples`` bitstrings ``[n_samples, n]`` from |psi|^2.
 
     Uses the right-canonical form: the probability of the next symbol given a prefix is the

@@ -17,7 +17,8 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from qtnet.tn.mps import MPS, boundary_schmidt, full_ranks, real_dtype
+from qtnet.tn.mps_pytree import MPS, boundary_schmidt, full_ranks, real_dtype
+from qtnet.tn.shapes import RealScalar
 from qtnet.tn.svd import svd, truncation_mask
 
 
@@ -88,7 +89,7 @@ def _right_sweep(qs, rem, chi, cutoff):
 
 
 def canonicalize(mps: MPS, *, max_bond: int | None = None,
-                 cutoff: float = 0.0) -> tuple[MPS, jax.Array]:
+                 cutoff: float = 0.0) -> tuple[MPS, RealScalar]:
     """Canonical form of any MPS network, compressed to ``max_bond`` / ``cutoff``.
 
     Args:
@@ -108,7 +109,7 @@ def canonicalize(mps: MPS, *, max_bond: int | None = None,
     return out, discarded
 
 
-def compress(mps: MPS, *, max_bond: int, cutoff: float = 0.0) -> tuple[MPS, jax.Array]:
+def compress(mps: MPS, *, max_bond: int, cutoff: float = 0.0) -> tuple[MPS, RealScalar]:
     """Compress to bond ``max_bond`` in canonical form; returns ``(state, discarded weight)``."""
     return canonicalize(mps, max_bond=max_bond, cutoff=cutoff)
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from qtnet.tn.checks import check_same_sites
 from qtnet.tn.mpo import MPO, pauli_terms
 from qtnet.tn.mps import MPS
-
-
-def _check_same_sites(a, b, what):
-    if a.n_sites != b.n_sites or a.phys_dim != b.phys_dim:
-        raise ValueError(f"{what}: {a!r} and {b!r} have different sites "
-                         f"({a.n_sites} x {a.phys_dim} vs {b.n_sites} x {b.phys_dim})")
+from qtnet.tn.shapes import Expectations, LocalOperators, Probabilities, RealScalar, Scalar
 
 
 def _transfer_scan(bra_t, ket_t):
@@ -35,38 +31,38 @@ def _transfer_scan(bra_t, ket_t):
     return env[0, 0], log_scale
 
 
-def overlap(bra: MPS, ket: MPS) -> jax.Array:
+def overlap(bra: MPS, ket: MPS) -> Scalar:
     """<bra|ket>, norms included."""
-    _check_same_sites(bra, ket, "overlap")
+    check_same_sites(bra, ket, "overlap")
     value, log_scale = _transfer_scan(bra.tensors, ket.tensors)
     return value * jnp.exp(log_scale + bra.log_norm + ket.log_norm).astype(value.dtype)
 
 
-def log_overlap(bra: MPS, ket: MPS) -> jax.Array:
+def log_overlap(bra: MPS, ket: MPS) -> Scalar:
     """Complex log of <bra|ket>: real part log|<bra|ket>|, imaginary part its phase.
 
     Use it where the overlap itself would under- or overflow (e.g. 2^40-amplitude states).
     """
-    _check_same_sites(bra, ket, "log_overlap")
+    check_same_sites(bra, ket, "log_overlap")
     value, log_scale = _transfer_scan(bra.tensors, ket.tensors)
     return jnp.log(value.astype(jnp.result_type(value.dtype, jnp.complex64))) + (
         log_scale + bra.log_norm + ket.log_norm)
 
 
-def network_norm_sq(mps: MPS) -> jax.Array:
+def network_norm_sq(mps: MPS) -> RealScalar:
     """<psi|psi> of the network alone (1 for a canonical state, up to truncation)."""
     value, log_scale = _transfer_scan(mps.tensors, mps.tensors)
     return jnp.real(value) * jnp.exp(log_scale)
 
 
-def norm(mps: MPS) -> jax.Array:
+def norm(mps: MPS) -> RealScalar:
     """||psi||, recomputed by contraction (not just read from ``log_norm``)."""
     return jnp.sqrt(network_norm_sq(mps)) * jnp.exp(mps.log_norm)
 
 
-def expectation_mpo(mps: MPS, mpo: MPO) -> jax.Array:
+def expectation_mpo(mps: MPS, mpo: MPO) -> Scalar:
     """<psi|O|psi> / <psi|psi> for an MPO ``O`` on the same sites."""
-    _check_same_sites(mps, mpo, "expectation_mpo")
+    check_same_sites(mps, mpo, "expectation_mpo")
     c, w = mps.bond_cap, mpo.bond_cap
     start = jnp.zeros((c, w, c), mps.dtype).at[0, 0, 0].set(1.0)
     ops = mpo.tensors.astype(mps.dtype)
@@ -81,7 +77,7 @@ def expectation_mpo(mps: MPS, mpo: MPO) -> jax.Array:
     return env[0, 0, 0] / network_norm_sq(mps)
 
 
-def expectation_local(mps: MPS, local_ops) -> jax.Array:
+def expectation_local(mps: MPS, local_ops: LocalOperators) -> Expectations:
     """<psi| prod_i op_i |psi> / <psi|psi> for ``local_ops [..., n, d, d]`` (vmapped over ...)."""
     # A real state with complex operators (Y) is contracted in complex arithmetic: casting
     # the operators down would drop Y's imaginary entries (and Y x Y is real).
@@ -104,14 +100,14 @@ def expectation_local(mps: MPS, local_ops) -> jax.Array:
     return values / network_norm_sq(mps)
 
 
-def expectation_pauli(mps: MPS, observable) -> jax.Array:
+def expectation_pauli(mps: MPS, observable) -> RealScalar:
     """Real expectation of a Hermitian Pauli sum: ``"Z3"``, ``"X0 Z5"`` or [(c, "..."), ...]."""
     coeffs, ops = pauli_terms(observable, mps.n_sites)
     values = expectation_local(mps, ops)
     return jnp.real(jnp.sum(jnp.asarray(coeffs).astype(values.dtype) * values))
 
 
-def marginal_probabilities(mps: MPS, n_first: int) -> jax.Array:
+def marginal_probabilities(mps: MPS, n_first: int) -> Probabilities:
     """Born probabilities ``[d^n_first]`` of the first ``n_first`` sites (site 0 most significant).
 
     Uses the right-canonical form: nothing right of the prefix needs contracting. After a

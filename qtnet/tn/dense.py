@@ -13,9 +13,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn import _checks
+from qtnet.tn import checks
 from qtnet.tn.mpo import MPO, mpo_to_dense, pauli_terms
-from qtnet.tn.mps import default_dtype, real_dtype
+from qtnet.tn.mps import default_dtype, real_dtype, vectors_from_label
+from qtnet.tn.shapes import (BrickworkPairs, BrickworkSingles, Expectations, Gate, GateSequence,
+                             GateSites, LocalOperators, LocalVectors, PairLayer, Probabilities,
+                             RealScalar, Samples, Scalar, SingleSiteLayer, StateVector,
+                             VectorLike)
 
 MAX_DENSE_SITES = 26
 
@@ -23,7 +27,7 @@ MAX_DENSE_SITES = 26
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class DenseState:
-    amplitudes: jax.Array        # [d^n], unit norm
+    amplitudes: StateVector      # [d^n], unit norm
     log_norm: jax.Array
     n_sites: int = dataclasses.field(metadata=dict(static=True))
     phys_dim: int = dataclasses.field(default=2, metadata=dict(static=True))
@@ -39,6 +43,11 @@ class DenseState:
     @property
     def fidelity_estimate(self):
         return jnp.ones((), real_dtype(self.dtype))
+
+    @property
+    def bond_cap(self) -> int:
+        """0: a statevector holds no bonds (the MPS field of the same name is its bond cap)."""
+        return 0
 
     def max_bond_used(self) -> int | None:
         """Largest Schmidt rank over the cuts, for n <= 16 sites (None above: too costly)."""
@@ -64,22 +73,23 @@ def _check_size(n, d=2):
                          f"({d}^{n} amplitudes requested); use backend='mps'")
 
 
-def from_vector(psi, *, n_sites: int | None = None, phys_dim: int = 2, dtype=None) -> DenseState:
+def from_vector(psi: VectorLike, *, n_sites: int | None = None, phys_dim: int = 2,
+                dtype=None) -> DenseState:
+    """The unit state of ``psi`` (its norm goes to ``log_norm``)."""
     dtype = dtype or default_dtype()
     psi = jnp.asarray(psi).astype(dtype).reshape(-1)
-    n = _checks.sites_for_length(psi.shape[0], phys_dim, n_sites)
+    n = checks.sites_for_length(psi.shape[0], phys_dim, n_sites)
     _check_size(n, phys_dim)
-    _checks.require_finite(psi, "dense state input")
+    checks.require_finite(psi, "dense state input")
     nrm = jnp.linalg.norm(psi)
-    _checks.require_nonzero(nrm, "dense state input")
+    checks.require_nonzero(nrm, "dense state input")
     return DenseState(psi / nrm, jnp.log(nrm).astype(real_dtype(dtype)), n, phys_dim)
 
 
-def product_state(vectors, *, dtype=None, **_) -> DenseState:
-    from qtnet.tn.mps import _vectors_from_label
-
+def product_state(vectors: LocalVectors | str, *, dtype=None, **_) -> DenseState:
+    """Product state from one local vector per site, or a label such as ``"0+10"``."""
     if isinstance(vectors, str):
-        vectors = _vectors_from_label(vectors)
+        vectors = vectors_from_label(vectors)
     dtype = dtype or default_dtype()
     vectors = jnp.asarray(vectors, dtype)
     n, d = vectors.shape
@@ -90,7 +100,8 @@ def product_state(vectors, *, dtype=None, **_) -> DenseState:
     return from_vector(psi, phys_dim=d, dtype=dtype)
 
 
-def to_dense(state: DenseState) -> jax.Array:
+def to_dense(state: DenseState) -> StateVector:
+    """The state vector, norm included."""
     return state.amplitudes * jnp.exp(state.log_norm).astype(state.dtype)
 
 
@@ -115,7 +126,8 @@ def _apply_block(vec, gate, left: int, right: int):
     return jnp.einsum("ab,lbr->lar", gate, vec.reshape(left, m, right)).reshape(-1)
 
 
-def apply_gate(state: DenseState, gate, sites, **_) -> DenseState:
+def apply_gate(state: DenseState, gate: Gate, sites, **_) -> DenseState:
+    """One gate on the given sites (any order, adjacent or not)."""
     sites = tuple(int(s) for s in np.atleast_1d(sites))
     for s in sites:
         if not 0 <= s < state.n_sites:
@@ -129,13 +141,15 @@ def apply_gate(state: DenseState, gate, sites, **_) -> DenseState:
     return _apply(state, gate, sites)
 
 
-def apply_single_site_layer(state: DenseState, gates) -> DenseState:
+def apply_single_site_layer(state: DenseState, gates: SingleSiteLayer) -> DenseState:
+    """One gate per site."""
     for q in range(state.n_sites):
         state = _apply(state, gates[q], (q,))
     return state
 
 
-def apply_pair_layer(state: DenseState, gates, offset: int, **_) -> DenseState:
+def apply_pair_layer(state: DenseState, gates: PairLayer, offset: int, **_) -> DenseState:
+    """Gates on the pairs ``(offset + 2k, offset + 2k + 1)``."""
     for k in range((state.n_sites - offset) // 2):
         state = _apply(state, gates[k], (offset + 2 * k, offset + 2 * k + 1))
     return state
@@ -159,7 +173,8 @@ def _fused_pair_layer(state: DenseState, single, pairs, offset: int) -> DenseSta
     return state
 
 
-def apply_brickwork(state: DenseState, single, pairs, **_) -> DenseState:
+def apply_brickwork(state: DenseState, single: BrickworkSingles, pairs: BrickworkPairs,
+                    **_) -> DenseState:
     """Dense twin of :func:`qtnet.tn.evolve.apply_brickwork`.
 
     One ``lax.scan`` over pairs of layers; each layer costs one pass over the vector per
@@ -183,7 +198,8 @@ def apply_brickwork(state: DenseState, single, pairs, **_) -> DenseState:
     return state
 
 
-def apply_two_site_sequence(state: DenseState, sites, gates, **_) -> DenseState:
+def apply_two_site_sequence(state: DenseState, sites: GateSites, gates: GateSequence,
+                            **_) -> DenseState:
     """Scan over gates on ``(sites[k], sites[k] + 1)``; one switch branch per position."""
     gates = jnp.asarray(gates)
     if gates.shape[0] == 0:
@@ -198,15 +214,17 @@ def apply_two_site_sequence(state: DenseState, sites, gates, **_) -> DenseState:
     return state
 
 
-def overlap(bra: DenseState, ket: DenseState) -> jax.Array:
+def overlap(bra: DenseState, ket: DenseState) -> Scalar:
+    """<bra|ket>, norms included."""
     return jnp.vdot(bra.amplitudes, ket.amplitudes) * jnp.exp(bra.log_norm + ket.log_norm)
 
 
-def norm(state: DenseState) -> jax.Array:
+def norm(state: DenseState) -> RealScalar:
+    """||psi||."""
     return jnp.linalg.norm(state.amplitudes) * jnp.exp(state.log_norm)
 
 
-def expectation_local(state: DenseState, local_ops) -> jax.Array:
+def expectation_local(state: DenseState, local_ops: LocalOperators) -> Expectations:
     """``<psi| (x)_q ops[q] |psi> / <psi|psi>`` for each ``[n, d, d]`` product in ``local_ops``.
 
     When the operators are concrete (not traced), identity factors are skipped: a Pauli
@@ -237,14 +255,15 @@ def expectation_local(state: DenseState, local_ops) -> jax.Array:
     return values.reshape(batch) / jnp.vdot(state.amplitudes, state.amplitudes)
 
 
-def expectation_pauli(state: DenseState, observable) -> jax.Array:
+def expectation_pauli(state: DenseState, observable) -> RealScalar:
     """Apply each Pauli term to the vector directly: O(K n 2^n), no 2^n x 2^n matrix."""
     coeffs, ops = pauli_terms(observable, state.n_sites)
     values = expectation_local(state, ops)
     return jnp.real(jnp.sum(jnp.asarray(coeffs).astype(values.dtype) * values))
 
 
-def expectation_mpo(state: DenseState, mpo: MPO) -> jax.Array:
+def expectation_mpo(state: DenseState, mpo: MPO) -> Scalar:
+    """<psi|O|psi> / <psi|psi> with the MPO made dense (small registers only)."""
     m = mpo_to_dense(mpo).astype(state.dtype)
     psi = state.amplitudes
     return jnp.vdot(psi, m @ psi) / jnp.vdot(psi, psi)
@@ -265,12 +284,29 @@ def apply_mpo(mpo: MPO, state: DenseState, **_) -> DenseState:
                         state.log_norm)
 
 
+def add(a: DenseState, b: DenseState, **_) -> DenseState:
+    """``|a> + |b>`` (norms included)."""
+    ref = jnp.maximum(a.log_norm, b.log_norm)
+    vec = (a.amplitudes * jnp.exp(a.log_norm - ref).astype(a.dtype)
+           + b.amplitudes * jnp.exp(b.log_norm - ref).astype(b.dtype))
+    return _with_vector(a, vec, ref)
+
+
+def scale(state: DenseState, factor) -> DenseState:
+    """``factor |psi>``: the modulus goes into ``log_norm``, the phase into the amplitudes."""
+    factor = jnp.asarray(factor)
+    mag = jnp.abs(factor)
+    phase = jnp.where(mag > 0, factor / jnp.where(mag > 0, mag, 1), 1).astype(state.dtype)
+    return dataclasses.replace(state, amplitudes=state.amplitudes * phase,
+                               log_norm=state.log_norm + jnp.log(mag))
+
+
 def hadamard(a: DenseState, b: DenseState, **_) -> DenseState:
     """Elementwise product ``a ⊙ b`` (norms included)."""
     return _with_vector(a, a.amplitudes * b.amplitudes, a.log_norm + b.log_norm)
 
 
-def marginal_probabilities(state: DenseState, n_first: int) -> jax.Array:
+def marginal_probabilities(state: DenseState, n_first: int) -> Probabilities:
     """Born probabilities ``[d^n_first]`` of the first ``n_first`` sites (site 0 leading)."""
     d, n = state.phys_dim, state.n_sites
     if not 1 <= n_first <= n:
@@ -279,7 +315,7 @@ def marginal_probabilities(state: DenseState, n_first: int) -> jax.Array:
     return probs / jnp.sum(probs)
 
 
-def sample(key, state: DenseState, n_samples: int) -> jax.Array:
+def sample(key: jax.Array, state: DenseState, n_samples: int) -> Samples:
     """Exact sampling of ``[n_samples, n]`` symbol strings from |psi|^2."""
     probs = jnp.abs(state.amplitudes) ** 2
     idx = jax.random.choice(key, probs.shape[0], (n_samples,), p=probs / jnp.sum(probs))

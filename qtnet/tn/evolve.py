@@ -21,8 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn.mps import MPS
+from qtnet.tn.mps_pytree import MPS
+from qtnet.tn.program import compile_program, route_two_site
 from qtnet.tn.svd import eigh_desc, truncation_mask
+from qtnet.tn.shapes import (BondVector, BrickworkPairs, BrickworkSingles, Gate, GateSequence,
+                             GateSites, PairLayer, RealScalar, SingleSiteLayer, SiteTensor)
 
 
 def _keep(mps: MPS, max_bond: int | None) -> int:
@@ -35,7 +38,9 @@ def _safe_sqrt(x):
     return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), 0.0)
 
 
-def two_site_update(lam, b1, b2, gate, keep: int, cutoff: float, rank_right):
+def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate, keep: int,
+                    cutoff: float, rank_right
+                    ) -> tuple[SiteTensor, SiteTensor, BondVector, RealScalar, jax.Array]:
     """Apply a ``[d*d, d*d]`` ``gate`` to sites (i, i+1) of a canonical MPS.
 
     Args:
@@ -95,7 +100,7 @@ def two_site_update(lam, b1, b2, gate, keep: int, cutoff: float, rank_right):
     return b1_new, b2_new, s_mid, frac, rank_new.astype(jnp.int32)
 
 
-def apply_single_site_layer(mps: MPS, gates) -> MPS:
+def apply_single_site_layer(mps: MPS, gates: SingleSiteLayer) -> MPS:
     """Apply one ``[d, d]`` gate per site (``gates [n, d, d]``); exact, keeps canonical form."""
     gates = jnp.asarray(gates).astype(mps.dtype)
     _check_layer_shape(gates, (mps.n_sites, mps.phys_dim, mps.phys_dim), "single-site layer")
@@ -103,7 +108,7 @@ def apply_single_site_layer(mps: MPS, gates) -> MPS:
     return dataclasses.replace(mps, tensors=tensors)
 
 
-def apply_pair_layer(mps: MPS, gates, offset: int, *, max_bond: int | None = None,
+def apply_pair_layer(mps: MPS, gates: PairLayer, offset: int, *, max_bond: int | None = None,
                      cutoff: float = 0.0) -> MPS:
     """Apply gates on the disjoint pairs ``(offset + 2k, offset + 2k + 1)`` in one vmapped step.
 
@@ -168,8 +173,8 @@ def _pair_layer_any_offset(mps: MPS, gates, offset, keep: int, cutoff: float) ->
         log_fidelity=mps.log_fidelity + jnp.sum(jnp.where(valid, jnp.log(frac), 0.0)))
 
 
-def apply_brickwork(mps: MPS, single, pairs, *, max_bond: int | None = None,
-                    cutoff: float = 0.0) -> MPS:
+def apply_brickwork(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, *,
+                    max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
     """A brickwork circuit: layer l is ``single[l]`` on every site, then ``pairs[l]`` on the
     pairs starting at site ``l mod 2``. One ``lax.scan`` over the layers, whose body serves
     both parities (the offset is traced), so the program holds one copy of the gate update.
@@ -200,8 +205,8 @@ def apply_brickwork(mps: MPS, single, pairs, *, max_bond: int | None = None,
     return mps
 
 
-def apply_two_site_sequence(mps: MPS, sites, gates, *, max_bond: int | None = None,
-                            cutoff: float = 0.0) -> MPS:
+def apply_two_site_sequence(mps: MPS, sites: GateSites, gates: GateSequence, *,
+                            max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
     """Apply ``gates[k]`` (``[d*d, d*d]``) to sites ``(sites[k], sites[k] + 1)`` in order.
 
     One ``lax.scan`` over the gates; ``sites`` may be traced.
@@ -232,15 +237,13 @@ def apply_two_site_sequence(mps: MPS, sites, gates, *, max_bond: int | None = No
                                log_fidelity=log_fid)
 
 
-def apply_gate(mps: MPS, gate, sites, *, max_bond: int | None = None,
+def apply_gate(mps: MPS, gate: Gate, sites, *, max_bond: int | None = None,
                cutoff: float = 0.0) -> MPS:
     """Apply one unitary gate on one site or on two sites (adjacent or not).
 
     A gate on sites ``(a, b)`` that are not neighbours is routed with SWAPs: site b is
     swapped next to a, the gate applied, and swapped back.
     """
-    from qtnet.tn.program import route_two_site
-
     sites = tuple(int(s) for s in np.atleast_1d(sites))
     gate = jnp.asarray(gate)
     n, d = mps.n_sites, mps.phys_dim
@@ -264,8 +267,6 @@ def apply_gates(mps: MPS, ops, *, max_bond: int | None = None, cutoff: float = 0
     Single-site gates are fused into their neighbouring two-site gates and non-adjacent gates
     are routed with SWAPs (:func:`qtnet.tn.compile_program`).
     """
-    from qtnet.tn.program import compile_program
-
     prog = compile_program(ops, mps.n_sites, mps.phys_dim, dtype=mps.dtype)
     mps = apply_two_site_sequence(mps, prog.sites, prog.gates, max_bond=max_bond,
                                   cutoff=cutoff)

@@ -10,7 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn.mps import default_dtype
+from qtnet.tn.mps_pytree import default_dtype
+from qtnet.tn.shapes import OneQubitGates, SU4Params, TwoQubitGates
 
 _SQ2 = 1.0 / np.sqrt(2.0)
 
@@ -51,18 +52,18 @@ def _mat2(a, b, c, d):
     return jnp.stack([jnp.stack([a, b], -1), jnp.stack([c, d], -1)], -2)
 
 
-def rx(theta):
+def rx(theta) -> OneQubitGates:
     c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
     return _mat2(c + 0j, -1j * s, -1j * s, c + 0j)
 
 
-def ry(theta):
+def ry(theta) -> OneQubitGates:
     """Real-valued, so real circuits can run in real arithmetic."""
     c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
     return _mat2(c, -s, s, c)
 
 
-def rz(theta):
+def rz(theta) -> OneQubitGates:
     e = jnp.exp(-0.5j * jnp.asarray(theta))
     return _mat2(e, 0j, 0j, jnp.conj(e))
 
@@ -88,7 +89,7 @@ def rxx(theta):
     return jnp.cos(theta / 2) * jnp.eye(4) - 1j * jnp.sin(theta / 2) * jnp.kron(x, x)
 
 
-def controlled(u):
+def controlled(u: OneQubitGates) -> TwoQubitGates:
     """|0><0| (x) I + |1><1| (x) u, control on the first (more significant) qubit."""
     return _controlled(u)
 
@@ -99,7 +100,7 @@ SU4_GENERATORS = np.stack([np.kron(a, b) for i, a in enumerate(_PAULIS)
                            for j, b in enumerate(_PAULIS) if i or j])
 
 
-def su4(params):
+def su4(params: SU4Params) -> TwoQubitGates:
     """General two-qubit gate exp(-i sum_k params[k] G_k / 2) over the 15 Pauli products."""
     params = jnp.asarray(params)
     if params.shape[-1] != 15:

@@ -13,10 +13,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn import _checks
+from qtnet.tn import checks
 from qtnet.tn.gates import FIXED_1Q
-from qtnet.tn.mps import default_dtype
+from qtnet.tn.mps_pytree import default_dtype
 from qtnet.tn.svd import svd
+from qtnet.tn.shapes import DenseMatrix, MPOTensors, MatrixLike, SingleSiteLayer
 
 
 @jax.tree_util.register_dataclass
@@ -24,7 +25,7 @@ from qtnet.tn.svd import svd
 class MPO:
     """A matrix product operator ``[n, D, d_out, d_in, D]`` (see the module docstring)."""
 
-    tensors: jax.Array
+    tensors: MPOTensors
 
     @property
     def n_sites(self) -> int:
@@ -42,14 +43,14 @@ class MPO:
     def dtype(self):
         return self.tensors.dtype
 
-    def to_dense(self) -> jax.Array:
+    def to_dense(self) -> DenseMatrix:
         return mpo_to_dense(self)
 
     def __repr__(self) -> str:
         return f"MPO(n_sites={self.n_sites}, phys_dim={self.phys_dim}, bond_cap={self.bond_cap})"
 
 
-def mpo_from_local(ops, *, dtype=None) -> MPO:
+def mpo_from_local(ops: SingleSiteLayer, *, dtype=None) -> MPO:
     """Bond-1 MPO of a tensor product of local operators ``ops [n, d, d]``."""
     dtype = dtype or default_dtype()
     ops = jnp.asarray(ops, dtype)
@@ -61,15 +62,15 @@ def mpo_identity(n_sites: int, *, phys_dim: int = 2, dtype=None) -> MPO:
                           dtype=dtype)
 
 
-def mpo_from_dense(matrix, *, n_sites: int | None = None, phys_dim: int = 2,
+def mpo_from_dense(matrix: MatrixLike, *, n_sites: int | None = None, phys_dim: int = 2,
                    max_bond: int | None = None, cutoff: float = 1e-14, dtype=None) -> MPO:
     """MPO of a dense ``[d^n, d^n]`` matrix by TT-SVD (truncated at ``max_bond``/``cutoff``)."""
     dtype = dtype or default_dtype()
     m = jnp.asarray(matrix, dtype)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"mpo_from_dense expects a square matrix, got shape {m.shape}")
-    n = _checks.sites_for_length(m.shape[0], phys_dim, n_sites)
-    _checks.require_finite(m, "mpo_from_dense input")
+    n = checks.sites_for_length(m.shape[0], phys_dim, n_sites)
+    checks.require_finite(m, "mpo_from_dense input")
     d = phys_dim
     # [o_0..o_{n-1}, i_0..i_{n-1}] -> interleave to [(o_0 i_0), (o_1 i_1), ...]
     t = m.reshape((d,) * (2 * n)).transpose([k for j in range(n) for k in (j, n + j)])
@@ -98,7 +99,8 @@ def _pad_core(c, cap):
     return jnp.pad(c, ((0, cap - left), (0, 0), (0, 0), (0, cap - right)))
 
 
-def mpo_to_dense(mpo: MPO) -> jax.Array:
+def mpo_to_dense(mpo: MPO) -> DenseMatrix:
+    """The ``[d^n, d^n]`` matrix of an MPO (site 0 most significant). For small ``n`` only."""
     n, cap, d, _, _ = mpo.tensors.shape
     if n > 13:
         raise ValueError(f"mpo_to_dense on {n} sites would need a {d}^{n} square matrix; limit 13")

@@ -1,29 +1,6 @@
-"""The MPS pytree: fixed-shape site tensors in right-canonical (Vidal-Hastings) form.
+"""MPS builders: product states, TT-SVD of a dense vector, random states, scaling.
 
-Layout of one state of ``n`` sites, physical dimension ``d``, bond cap ``chi``::
-
-    tensors  [n, chi, d, chi]   site tensors B_i, index order "l p r", zero-padded
-    schmidt  [n + 1, chi]       singular values on each bond; schmidt[b] sits left of site b
-    log_norm []                 the state is exp(log_norm) * (network of B's)
-    log_fidelity []             sum of log(1 - discarded weight) over every truncation
-    ranks    [n + 1] int32      structural bound: the largest rank each bond could have for
-                                any value of the parameters that produced the state
-
-      schmidt[0]   B_0   schmidt[1]   B_1          B_{n-1}   schmidt[n]
-        (e_0) ---- [ ] ---- (s) ----- [ ] -- ... -- [ ] ---- (e_0)
-                    |                  |             |
-
-The open boundary bonds are represented by index 0 of the padded bond (e_0). The network
-of B's has unit norm and every B is right-orthonormal (``sum_{p r} B B^* = 1``), so the
-state is in canonical form: ``schmidt[b]`` are its Schmidt coefficients across bond ``b``
-and ``diag(schmidt[i]) B_i B_{i+1}`` is the two-site centre used to apply a gate there.
-Truncating operations keep this form (exactly when untruncated, to truncation accuracy
-otherwise, as in TEBD); operations that break it end with :func:`canonicalize`.
-
-``ranks`` is what makes gradients right at rank-deficient points (a product state, a gate
-that happens to act trivially): a bond whose current rank is below its structural bound
-keeps its empty slots pointed at the directions the state can grow into, so the derivative
-of a parameter that would raise the rank is not lost (see :mod:`qtnet.tn.evolve`).
+The pytree itself and its layout live in :mod:`qtnet.tn.mps_pytree` (re-exported here).
 """
 
 from __future__ import annotations
@@ -34,84 +11,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn import _checks
+from qtnet.tn import checks
+from qtnet.tn.canonical import canonicalize
+from qtnet.tn.mps_pytree import (MPS, boundary_schmidt, default_dtype, full_ranks, real_dtype,
+                                 to_dense)
+from qtnet.tn.shapes import LocalVectors, StateVector, VectorLike
 from qtnet.tn.svd import svd, truncation_mask
 
-
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class MPS:
-    """A matrix product state with fixed shapes; see the module docstring for layout."""
-
-    tensors: jax.Array
-    schmidt: jax.Array
-    log_norm: jax.Array
-    log_fidelity: jax.Array
-    ranks: jax.Array
-
-    @property
-    def n_sites(self) -> int:
-        return self.tensors.shape[-4]
-
-    @property
-    def bond_cap(self) -> int:
-        return self.tensors.shape[-3]
-
-    @property
-    def phys_dim(self) -> int:
-        return self.tensors.shape[-2]
-
-    @property
-    def dtype(self):
-        return self.tensors.dtype
-
-    @property
-    def norm(self) -> jax.Array:
-        return jnp.exp(self.log_norm)
-
-    @property
-    def fidelity_estimate(self) -> jax.Array:
-        """Product of (1 - discarded weight) over every truncation this state went through."""
-        return jnp.exp(self.log_fidelity)
-
-    def bond_dims(self, rtol: float | None = None) -> jax.Array:
-        """Bond dimensions in use: the number of non-negligible Schmidt values per bond."""
-        if rtol is None:
-            rtol = float(jnp.finfo(self.schmidt.dtype).eps) * 10
-        smax = jnp.max(self.schmidt, axis=-1, keepdims=True)
-        return jnp.sum(self.schmidt > rtol * smax, axis=-1)
-
-    def max_bond_used(self) -> int:
-        return int(jnp.max(self.bond_dims()))
-
-    def to_dense(self) -> jax.Array:
-        return to_dense(self)
-
-    def __repr__(self) -> str:
-        return (f"MPS(n_sites={self.n_sites}, phys_dim={self.phys_dim}, "
-                f"bond_cap={self.bond_cap}, dtype={self.dtype})")
+__all__ = ["MPS", "boundary_schmidt", "computational_basis_state", "default_dtype",
+           "full_ranks", "mps_from_dense", "pad_to_power", "product_state", "random_mps",
+           "real_dtype", "scale", "to_dense", "vectors_from_label"]
 
 
-def default_dtype():
-    """complex128 when ``jax_enable_x64`` is on, complex64 otherwise."""
-    return jnp.complex128 if jax.config.jax_enable_x64 else jnp.complex64
-
-
-def real_dtype(dtype):
-    return jnp.finfo(dtype).dtype
-
-
-def full_ranks(n_sites: int, phys_dim: int, chi: int) -> jax.Array:
-    """Structural ranks of an arbitrary state: ``min(chi, d^min(b, n - b))`` per bond."""
-    b = np.arange(n_sites + 1)
-    return jnp.asarray(np.minimum(chi, float(phys_dim) ** np.minimum(b, n_sites - b)), jnp.int32)
-
-
-def boundary_schmidt(chi: int, dtype) -> jax.Array:
-    return jnp.zeros((chi,), real_dtype(dtype)).at[0].set(1.0)
-
-
-def product_state(vectors, *, max_bond: int = 1, dtype=None) -> MPS:
+def product_state(vectors: LocalVectors | str, *, max_bond: int = 1, dtype=None) -> MPS:
     """Product state from one local vector per site.
 
     Args:
@@ -121,14 +33,14 @@ def product_state(vectors, *, max_bond: int = 1, dtype=None) -> MPS:
       dtype: complex dtype; defaults to :func:`default_dtype`.
     """
     if isinstance(vectors, str):
-        vectors = _vectors_from_label(vectors)
+        vectors = vectors_from_label(vectors)
     dtype = dtype or default_dtype()
     vectors = jnp.asarray(vectors, dtype)
     if vectors.ndim != 2:
         raise ValueError(f"product_state expects [n_sites, d] vectors, got shape {vectors.shape}")
-    _checks.require_finite(vectors, "product_state vectors")
+    checks.require_finite(vectors, "product_state vectors")
     norms = jnp.linalg.norm(vectors, axis=-1)
-    _checks.require_nonzero(norms, "product_state vectors")
+    checks.require_nonzero(norms, "product_state vectors")
     n, d = vectors.shape
     tensors = jnp.zeros((n, max_bond, d, max_bond), dtype)
     tensors = tensors.at[:, 0, :, 0].set(vectors / norms[:, None])
@@ -147,14 +59,15 @@ def computational_basis_state(bits, *, max_bond: int = 1, dtype=None) -> MPS:
 _LABELS = {"0": [1, 0], "1": [0, 1], "+": [2**-0.5, 2**-0.5], "-": [2**-0.5, -2**-0.5]}
 
 
-def _vectors_from_label(label: str) -> np.ndarray:
+def vectors_from_label(label: str) -> np.ndarray:
+    """Local vectors ``[n, 2]`` of a product-state label such as ``"0+10"``."""
     bad = sorted(set(label) - set(_LABELS))
     if bad or not label:
         raise ValueError(f"product state label {label!r}: use only the characters 0 1 + -")
     return np.array([_LABELS[c] for c in label], float)
 
 
-def mps_from_dense(psi, *, n_sites: int | None = None, phys_dim: int = 2,
+def mps_from_dense(psi: VectorLike, *, n_sites: int | None = None, phys_dim: int = 2,
                    max_bond: int | None = None, cutoff: float = 0.0, dtype=None) -> MPS:
     """MPS of a dense vector by TT-SVD from the right (gives the canonical form directly).
 
@@ -167,14 +80,14 @@ def mps_from_dense(psi, *, n_sites: int | None = None, phys_dim: int = 2,
     """
     dtype = dtype or default_dtype()
     psi = jnp.asarray(psi).astype(dtype).reshape(-1)
-    n = _checks.sites_for_length(psi.shape[0], phys_dim, n_sites)
-    _checks.require_finite(psi, "mps_from_dense input")
+    n = checks.sites_for_length(psi.shape[0], phys_dim, n_sites)
+    checks.require_finite(psi, "mps_from_dense input")
     exact_cap = phys_dim ** (n // 2)
     chi = exact_cap if max_bond is None else int(max_bond)
     rdt = real_dtype(dtype)
 
     norm = jnp.linalg.norm(psi)
-    _checks.require_nonzero(norm, "mps_from_dense input")
+    checks.require_nonzero(norm, "mps_from_dense input")
     rest = (psi / norm).reshape(-1, 1)            # [d^(i+1), bond]
     tensors, schmidts = [], []
     log_fid = jnp.zeros((), rdt)
@@ -206,30 +119,16 @@ def _pad_site(b, chi):
     return jnp.pad(b, ((0, chi - left), (0, 0), (0, chi - right)))
 
 
-def pad_to_power(x, phys_dim: int = 2):
+def pad_to_power(x: VectorLike, phys_dim: int = 2) -> StateVector:
     """Zero-pad a vector to the next power of ``phys_dim`` (explicit, for encodings)."""
     x = jnp.asarray(x).reshape(-1)
     n = max(1, int(np.ceil(np.log(x.shape[0]) / np.log(phys_dim) - 1e-12)))
     return jnp.pad(x, (0, phys_dim**n - x.shape[0]))
 
 
-def to_dense(mps: MPS) -> jax.Array:
-    """The full state vector (site 0 most significant). For small ``n`` only."""
-    n, chi, d, _ = mps.tensors.shape
-    if n > 26:
-        raise ValueError(f"to_dense on {n} sites would need {d}^{n} amplitudes; limit is 26 sites")
-    vec = mps.tensors[0][0]                       # [p, r]
-    for i in range(1, n):
-        # [(p...), r] x [r, p, r'] -> [(p... p), r']
-        vec = jnp.einsum("xa,apb->xpb", vec, mps.tensors[i]).reshape(-1, chi)
-    return vec[:, 0] * jnp.exp(mps.log_norm).astype(mps.dtype)
-
-
 def random_mps(key, n_sites: int, bond_dim: int, *, phys_dim: int = 2,
                max_bond: int | None = None, dtype=None) -> MPS:
     """A random normalised MPS with bond dimension ``bond_dim`` (Gaussian site tensors)."""
-    from qtnet.tn.canonical import canonicalize
-
     dtype = dtype or default_dtype()
     cap = max_bond or bond_dim
     if bond_dim > cap:

@@ -19,13 +19,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from qtnet.tn.gates import FIXED_2Q
+from qtnet.tn.shapes import BrickworkPairs, GateSequence, GateSites, SingleSiteLayer
+
+MAX_EXACT_BOND = 4096
 
 
 @dataclasses.dataclass(frozen=True)
 class GateProgram:
-    sites: np.ndarray          # [G] int32, left site of each two-site gate
-    gates: jax.Array           # [G, d*d, d*d]
-    final: jax.Array           # [n, d, d]
+    sites: GateSites           # [G] int32 (numpy), left site of each two-site gate
+    gates: GateSequence        # [G, d*d, d*d]
+    final: SingleSiteLayer     # [n, d, d]
     bond_bound: np.ndarray     # [n + 1] exact upper bound on each bond's dimension
     gate_ranks: np.ndarray     # [G] operator Schmidt rank of each gate (d*d when traced)
 
@@ -102,7 +105,7 @@ def _bond_bound(sites, ranks, n: int, d: int) -> np.ndarray:
     return np.asarray([int(x) for x in bound], np.int64)
 
 
-def brickwork_bond_bound(n_sites: int, pairs, d: int = 2) -> np.ndarray:
+def brickwork_bond_bound(n_sites: int, pairs: BrickworkPairs, d: int = 2) -> np.ndarray:
     """Per-bond bound for :func:`qtnet.tn.apply_brickwork` from a product state.
 
     ``pairs [D, n // 2, d*d, d*d]`` must be concrete; layer l's gates sit on bonds
@@ -117,3 +120,22 @@ def brickwork_bond_bound(n_sites: int, pairs, d: int = 2) -> np.ndarray:
             sites.append(offset + 2 * k)
             ranks.append(operator_schmidt_rank(pairs[layer, k], d))
     return _bond_bound(sites, ranks, n_sites, d)
+
+
+def bond_cap_for(program: GateProgram, max_bond: int | None, n_qubits: int) -> int:
+    """Array bond cap of an MPS that runs ``program``: ``max_bond``, but never more than the
+    program can use.
+
+    Exact mode (``max_bond=None``) takes twice the structural bound: then every bond keeps
+    room for all directions it can grow into, and gradients are exact at rank-deficient
+    points too (e.g. all angles zero), see ``qtnet.tn.evolve``.
+    """
+    exact = program.exact_bond
+    if max_bond is None:
+        if exact > MAX_EXACT_BOND:
+            raise ValueError(f"an exact MPS of this circuit may need bond {exact} "
+                             f"(> {MAX_EXACT_BOND}); pass max_bond to truncate")
+        return max(1, 2 * exact) if n_qubits > 1 else 1
+    if int(max_bond) < 1:
+        raise ValueError(f"max_bond must be a positive integer, got {max_bond}")
+    return max(1, min(int(max_bond), 2 * exact))    # never less room than exact mode

@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qtnet.tn.shapes import Matrices, SingularValues
+
 
 def _broadening(dtype) -> float:
     """Relative broadening eps for a dtype: ~ machine-eps^(3/4)."""
@@ -36,7 +38,7 @@ def _safe_inv(x, eps):
 
 
 @jax.custom_jvp
-def svd(a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+def svd(a: Matrices) -> tuple[Matrices, SingularValues, Matrices]:
     """Reduced SVD ``a = u @ diag(s) @ vh`` with broadened, NaN-free derivatives.
 
     Args:
@@ -92,7 +94,7 @@ def _svd_jvp(primals, tangents):
     return (u, s, vh), (du, ds.astype(real), _h(dv))
 
 
-def truncation_mask(s: jax.Array, keep: int, cutoff: float) -> jax.Array:
+def truncation_mask(s: SingularValues, keep: int, cutoff: float) -> jax.Array:
     """Boolean mask of the singular values kept by a bond cap and a relative cutoff.
 
     Keeps at most ``keep`` values (the leading ones) and drops every value whose weight
@@ -107,7 +109,7 @@ def truncation_mask(s: jax.Array, keep: int, cutoff: float) -> jax.Array:
 
 
 @jax.custom_jvp
-def eigh_desc(h: jax.Array) -> tuple[jax.Array, jax.Array]:
+def eigh_desc(h: Matrices) -> tuple[SingularValues, Matrices]:
     """Eigen-decomposition of a Hermitian matrix, eigenvalues descending, broadened JVP.
 
     Returns ``(w [..., k], v [..., k, k])`` with ``h = v @ diag(w) @ v^dagger``.

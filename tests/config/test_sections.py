@@ -158,3 +158,19 @@ def test_the_config_package_imports_neither_models_nor_data():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_schema_choices_are_the_engine_registries():
+    """qtnet.config stays free of JAX, so it spells the backend and ansatz names; they must be
+    the engine's own lists."""
+    from qtnet.config import BackendConfig, CommReportConfig
+    from qtnet.models import Figure2Config
+    from qtnet.tn import backends
+    from qtnet.tn.ansatz import ANSATZE
+
+    def choices(cls, name):
+        return tuple(f.metadata["choices"] for f in dataclasses.fields(cls) if f.name == name)[0]
+
+    assert set(choices(BackendConfig, "type")) == set(backends.names())
+    assert tuple(choices(CommReportConfig, "ansatz")) == ANSATZE
+    assert tuple(choices(Figure2Config, "ansatz")) == ANSATZE

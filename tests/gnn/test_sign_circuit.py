@@ -12,7 +12,7 @@ from qtnet.comm import Estimator
 from qtnet.data import load_node_dataset
 from qtnet.data.features import sign_hops, sign_operator
 from qtnet.gnn import SignCircuit, SignWeights
-from qtnet.gnn.evaluate import classical_logits, evaluate_sign_circuit
+from qtnet.experiments.sign_circuit_eval import classical_logits, evaluate_sign_circuit
 from qtnet.models.sign import SIGN
 
 
@@ -55,6 +55,17 @@ def test_dense_and_exact_mps_logits_equal_the_classical_model(small):
         mps = np.asarray(circuit.logits("mps"))
     assert np.abs(dense - ref).max() / scale < 1e-10
     assert np.abs(mps - ref).max() / scale < 1e-10
+
+
+def test_mpo_form_runs_on_the_dense_backend_too(small):
+    """The MPO form asks the backend for every operation, so it runs on any registered
+    backend: on dense it equals the hand-written sparse form."""
+    circuit, _, _, _ = small
+    with jax.enable_x64(True):
+        out, fidelity = circuit.output_network("dense")
+        np.testing.assert_allclose(np.asarray(out), np.asarray(circuit.output_dense()),
+                                   atol=1e-12)
+    assert float(fidelity) == 1.0
 
 
 def test_bond_cap_reports_fidelity_below_one_and_converges(small):

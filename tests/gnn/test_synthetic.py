@@ -11,8 +11,7 @@ import pytest
 from qtnet import tn
 from qtnet.config import Config, ConfigError, load
 from qtnet.gnn.synthetic import (HopFeatures, grid_propagation_mpo, hop_state,
-                                 kronecker_propagation_mpo, mpo_transpose, node_bits,
-                                 shift_mpo)
+                                 kronecker_propagation_mpo, node_bits)
 from qtnet.data.grid import balancing_offsets
 from qtnet.training import read_metrics, train
 
@@ -27,13 +26,6 @@ def _dense_grid(b):
             for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
                 a[x * side + y, ((x + dx) % side) * side + (y + dy) % side] = 1
     return (a + np.eye(side * side)) / 5
-
-
-def test_shift_is_the_cyclic_increment_and_its_transpose_the_decrement():
-    s = np.asarray(tn.mpo_to_dense(shift_mpo(3)))
-    np.testing.assert_array_equal(s, np.roll(np.eye(8), 1, axis=0))
-    np.testing.assert_array_equal(np.asarray(tn.mpo_to_dense(mpo_transpose(shift_mpo(3)))),
-                                  np.roll(np.eye(8), -1, axis=0))
 
 
 @pytest.mark.parametrize("b", [2, 3])

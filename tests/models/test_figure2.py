@@ -92,6 +92,25 @@ def test_su4_ansatz_matches_the_reference_and_gradients_agree():
         np.testing.assert_allclose(g_mps, g_dense, atol=1e-9)
 
 
+@pytest.mark.parametrize("backend", ["mps", "dense"])
+def test_classifier_equals_its_protocol_run_with_its_parameters(backend):
+    """The NNX forward pass (scanned layer pairs) and ``Protocol.run`` (the step list, one
+    step per unitary) compute the same class distribution: A_l is Alice's alice[l - 1]."""
+    model = _model(backend, seed=11, scale=1.0)
+    x = jnp.asarray(np.random.default_rng(11).normal(size=(2, N_FEATURES)))
+    params = {}
+    for layer in range(model.layers):
+        params[f"A{layer + 1}"] = model.alice[...][layer]
+        params[f"B{layer + 1}"] = model.bob[...][layer]
+    for key, value in model.protocol_params().items():
+        np.testing.assert_array_equal(value, params[key])
+    protocol = model.protocol()
+    run = jax.jit(jax.vmap(lambda xi: protocol.run(params, {"x": xi}, **model.run_options())))
+    probs = np.asarray(run(x))[:, :N_CLASSES]
+    want = np.log(probs / probs.sum(1, keepdims=True))
+    np.testing.assert_allclose(model(x)["logits"], want, atol=1e-12)
+
+
 def test_truncated_model_reports_fidelity_below_one():
     model = Figure2Classifier(64, 10, layers=1, depth=2, backend="mps", max_bond=2,
                               dtype="float64", init_scale=1.0, rngs=nnx.Rngs(params=0))

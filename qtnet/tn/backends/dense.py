@@ -1,0 +1,94 @@
+"""The dense backend: exact statevectors of up to ~26 qubits (``max_bond``/``cutoff`` ignored)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qtnet.tn import dense
+from qtnet.tn.backends import register
+from qtnet.tn.program import GateProgram
+
+
+@jax.jit
+def _run_program(state, sites, gates, final):
+    state = dense.apply_two_site_sequence(state, sites, gates)
+    return dense.apply_single_site_layer(state, final)
+
+
+@dataclasses.dataclass(frozen=True)
+class DenseBackend:
+    """Operations on :class:`qtnet.tn.dense.DenseState`; see :class:`qtnet.tn.backends.Backend`."""
+
+    name: str = "dense"
+    state_type: ClassVar[type] = dense.DenseState
+
+    def encode(self, vector, *, max_bond=None, cutoff=0.0, dtype=None):
+        return dense.from_vector(vector, dtype=dtype)
+
+    def product_state(self, vectors, *, max_bond=1, dtype=None):
+        return dense.product_state(vectors, dtype=dtype)
+
+    def zero_state_for(self, program: GateProgram, n_qubits, *, max_bond=None, dtype=None):
+        return dense.product_state(np.tile([1.0, 0.0], (n_qubits, 1)), dtype=dtype)
+
+    def astype(self, state, dtype):
+        return dataclasses.replace(state, amplitudes=state.amplitudes.astype(dtype))
+
+    def apply_single_site_layer(self, state, gates):
+        return dense.apply_single_site_layer(state, gates)
+
+    def apply_brickwork(self, state, single, pairs, *, max_bond=None, cutoff=0.0):
+        return dense.apply_brickwork(state, single, pairs)
+
+    def apply_two_site_sequence(self, state, sites, gates, *, max_bond=None, cutoff=0.0):
+        return dense.apply_two_site_sequence(state, sites, gates)
+
+    def apply_program(self, state, program: GateProgram, *, cutoff=0.0):
+        return _run_program(state, jnp.asarray(program.sites), program.gates, program.final)
+
+    def apply_mpo(self, mpo, state, *, max_bond=None, cutoff=0.0):
+        return dense.apply_mpo(mpo, state)
+
+    def hadamard(self, a, b, *, max_bond=None, cutoff=0.0):
+        return dense.hadamard(a, b)
+
+    def add(self, a, b, *, max_bond=None, cutoff=0.0):
+        return dense.add(a, b)
+
+    def scale(self, state, factor):
+        return dense.scale(state, factor)
+
+    def compress(self, state, *, max_bond, cutoff=0.0):
+        return state
+
+    def overlap(self, bra, ket):
+        return dense.overlap(bra, ket)
+
+    def norm(self, state):
+        return dense.norm(state)
+
+    def expectation_pauli(self, state, observable):
+        return dense.expectation_pauli(state, observable)
+
+    def expectation_mpo(self, state, mpo):
+        return dense.expectation_mpo(state, mpo)
+
+    def marginal_probabilities(self, state, n_first):
+        return dense.marginal_probabilities(state, n_first)
+
+    def amplitudes(self, state):
+        return dense.to_dense(state)
+
+    def sample(self, key, state, n_samples):
+        return dense.sample(key, state, n_samples)
+
+    def fidelity(self, state):
+        return state.fidelity_estimate
+
+
+DENSE_BACKEND = register(DenseBackend())

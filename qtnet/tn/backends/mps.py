@@ -1,0 +1,98 @@
+"""The MPS backend: fixed-shape matrix product states, truncated to ``max_bond`` / ``cutoff``."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qtnet.tn import algebra, canonical, contract, evolve, mps
+from qtnet.tn.backends import register
+from qtnet.tn.program import GateProgram, bond_cap_for
+
+
+@functools.partial(jax.jit, static_argnames=("cutoff",))
+def _run_program(state, sites, gates, final, cutoff):
+    state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff)
+    return evolve.apply_single_site_layer(state, final)
+
+
+@dataclasses.dataclass(frozen=True)
+class MPSBackend:
+    """Operations on :class:`qtnet.tn.MPS`; see :class:`qtnet.tn.backends.Backend`."""
+
+    name: str = "mps"
+    state_type: ClassVar[type] = mps.MPS
+
+    def encode(self, vector, *, max_bond=None, cutoff=0.0, dtype=None):
+        return mps.mps_from_dense(vector, max_bond=max_bond, cutoff=cutoff, dtype=dtype)
+
+    def product_state(self, vectors, *, max_bond=1, dtype=None):
+        return mps.product_state(vectors, max_bond=max_bond, dtype=dtype)
+
+    def zero_state_for(self, program: GateProgram, n_qubits, *, max_bond=None, dtype=None):
+        chi = bond_cap_for(program, max_bond, n_qubits)
+        return mps.product_state(np.tile([1.0, 0.0], (n_qubits, 1)), max_bond=chi, dtype=dtype)
+
+    def astype(self, state, dtype):
+        return dataclasses.replace(state, tensors=state.tensors.astype(dtype))
+
+    def apply_single_site_layer(self, state, gates):
+        return evolve.apply_single_site_layer(state, gates)
+
+    def apply_brickwork(self, state, single, pairs, *, max_bond=None, cutoff=0.0):
+        return evolve.apply_brickwork(state, single, pairs, max_bond=max_bond, cutoff=cutoff)
+
+    def apply_two_site_sequence(self, state, sites, gates, *, max_bond=None, cutoff=0.0):
+        return evolve.apply_two_site_sequence(state, sites, gates, max_bond=max_bond,
+                                              cutoff=cutoff)
+
+    def apply_program(self, state, program: GateProgram, *, cutoff=0.0):
+        return _run_program(state, jnp.asarray(program.sites), program.gates, program.final,
+                            cutoff=cutoff)
+
+    def apply_mpo(self, mpo, state, *, max_bond=None, cutoff=0.0):
+        return algebra.apply_mpo(mpo, state, max_bond=max_bond, cutoff=cutoff)
+
+    def hadamard(self, a, b, *, max_bond=None, cutoff=0.0):
+        return algebra.hadamard(a, b, max_bond=max_bond, cutoff=cutoff)
+
+    def add(self, a, b, *, max_bond=None, cutoff=0.0):
+        return algebra.add(a, b, max_bond=max_bond, cutoff=cutoff)
+
+    def scale(self, state, factor):
+        return mps.scale(state, factor)
+
+    def compress(self, state, *, max_bond, cutoff=0.0):
+        return canonical.compress(state, max_bond=max_bond, cutoff=cutoff)[0]
+
+    def overlap(self, bra, ket):
+        return contract.overlap(bra, ket)
+
+    def norm(self, state):
+        return contract.norm(state)
+
+    def expectation_pauli(self, state, observable):
+        return contract.expectation_pauli(state, observable)
+
+    def expectation_mpo(self, state, mpo):
+        return contract.expectation_mpo(state, mpo)
+
+    def marginal_probabilities(self, state, n_first):
+        return contract.marginal_probabilities(state, n_first)
+
+    def amplitudes(self, state):
+        return mps.to_dense(state)
+
+    def sample(self, key, state, n_samples):
+        return algebra.sample(key, state, n_samples)
+
+    def fidelity(self, state):
+        return state.fidelity_estimate
+
+
+MPS_BACKEND = register(MPSBackend())
