@@ -271,8 +271,9 @@ class SignCircuit:
 
     def sub_normalisations(self) -> dict[str, float]:
         """alpha >= ||M||_2 for each block-encoded operator."""
+        # A fixed start vector: ARPACK's default is drawn from numpy's global state.
         t_norm = float(sp.linalg.svds(self.propagation.astype(np.float64), k=1,
-                                      return_singular_vectors=False)[0])
+                                      return_singular_vectors=False, random_state=0)[0])
         k = self.weights.hops
         w = self.weights
         return {"select_T": max(1.0, t_norm ** (k - 1)),

@@ -103,7 +103,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     config = load(Config, TINY, [*MLP, "data.name=digits_with_a_nan", "data.standardize=false",
                                  "training.steps=40", "checkpoint.every=1",
                                  "checkpoint.best_metric=null", "checkpoint.keep=2"])
-    from qtnet.training import load_dataset
+    from qtnet.data import load_dataset
 
     data = load_dataset(config.data)
     bad_rows = np.flatnonzero(~np.isfinite(data.x_train).all(1))
@@ -145,7 +145,7 @@ def test_non_finite_loss_names_the_last_saved_step_or_none(tmp_path):
     sets = [*MLP, "data.name=digits_with_a_nan", "data.standardize=false",
             "checkpoint.every=1000", "checkpoint.best_metric=null"]
     config = load(Config, TINY, [*sets, "training.steps=40"])
-    from qtnet.training import load_dataset
+    from qtnet.data import load_dataset
 
     data = load_dataset(config.data)
     bad = np.flatnonzero(~np.isfinite(data.x_train).all(1))[0]
