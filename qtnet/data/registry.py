@@ -10,10 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from qtnet.config import ConfigError, register_section
+from qtnet.registry import Registry
 from qtnet.data.dataset import Dataset
 from qtnet.data.tabular import TableConfig, table_dataset
 
-_BUILDERS: dict[str, Callable[[Any], Dataset]] = {}
+_BUILDERS: Registry[Callable[[Any], Dataset]] = Registry("dataset", key="data.type",
+                                                         error=ConfigError)
 
 
 def register_dataset(name: str, section: type | None = None):
@@ -27,26 +29,23 @@ def register_dataset(name: str, section: type | None = None):
         standardised as a :class:`~qtnet.data.tabular.TableConfig` section says.
     """
     def wrap(fn):
-        if name in _BUILDERS:
+        if name in _BUILDERS:     # before its section is registered
             raise ValueError(f"dataset {name!r} is already registered")
         if section is None:
             register_section("data", name, TableConfig)
-            _BUILDERS[name] = lambda config: table_dataset(name, *fn(), config)
+            _BUILDERS.register(name, lambda config: table_dataset(name, *fn(), config))
         else:
             register_section("data", name, section)
-            _BUILDERS[name] = fn
+            _BUILDERS.register(name, fn)
         return fn
     return wrap
 
 
 def available_datasets() -> list[str]:
     """The registered dataset names, sorted."""
-    return sorted(_BUILDERS)
+    return sorted(_BUILDERS.names())
 
 
 def load_dataset(config) -> Dataset:
     """The dataset that the ``data`` section ``config`` names by its ``type``."""
-    if config.type not in _BUILDERS:
-        raise ConfigError(f"data.type: unknown dataset {config.type!r}; valid datasets: "
-                          f"{', '.join(available_datasets())}")
-    return _BUILDERS[config.type](config)
+    return _BUILDERS.get(config.type)(config)

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from flax import nnx
 
 from qtnet.config import BackendConfig, Config, ConfigError, register_section
+from qtnet.registry import Registry
 
 # builder(section, *, sample_shape, n_classes, backend, rngs) -> nnx.Module
 Builder = Callable[..., nnx.Module]
-_MODELS: dict[str, Builder] = {}
+_MODELS: Registry[Builder] = Registry("model", key="model.type", error=ConfigError)
 
 
 def register_model(name: str, section: type):
@@ -24,28 +25,22 @@ def register_model(name: str, section: type):
         ``backend`` is passed to every builder; only models that run on one read it.
     """
     def wrap(builder: Builder) -> Builder:
-        if name in _MODELS:
-            raise ValueError(f"model {name!r} is already registered")
         register_section("model", name, section)
-        _MODELS[name] = builder
-        return builder
+        return _MODELS.register(name, builder)
     return wrap
 
 
 def available_models() -> list[str]:
     """The registered model names, sorted."""
-    return sorted(_MODELS)
+    return sorted(_MODELS.names())
 
 
 def build_model(config: Config, sample_shape: tuple[int, ...] | int, n_classes: int,
                 rngs: nnx.Rngs) -> nnx.Module:
     """The model named by ``config.model.type``, for samples of ``sample_shape`` (an int is
     ``(n_features,)``); an unknown name lists the valid ones."""
-    name = config.model.type
-    if name not in _MODELS:
-        raise ConfigError(f"model.type: unknown model {name!r}; valid models: "
-                          f"{', '.join(available_models())}")
+    builder = _MODELS.get(config.model.type)
     shape = (sample_shape,) if isinstance(sample_shape, int) else tuple(sample_shape)
     backend: BackendConfig = config.backend
-    return _MODELS[name](config.model, sample_shape=shape, n_classes=n_classes,
+    return builder(config.model, sample_shape=shape, n_classes=n_classes,
                          backend=backend, rngs=rngs)

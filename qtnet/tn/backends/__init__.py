@@ -6,22 +6,20 @@ registers with :func:`register`, imported at the bottom of this file.
 
 from __future__ import annotations
 
+from qtnet.registry import Registry
 from qtnet.tn.backends.base import Backend, State
 
-_REGISTRY: dict[str, Backend] = {}
+_REGISTRY: Registry[Backend] = Registry("backend")
 
 
 def register(backend: Backend) -> Backend:
     """Add ``backend`` under ``backend.name`` (an error if the name is taken)."""
-    if backend.name in _REGISTRY:
-        raise ValueError(f"a backend named {backend.name!r} is already registered")
-    _REGISTRY[backend.name] = backend
-    return backend
+    return _REGISTRY.register(backend.name, backend)
 
 
 def names() -> tuple[str, ...]:
     """The registered backend names."""
-    return tuple(_REGISTRY)
+    return _REGISTRY.names()
 
 
 def get(backend: str | Backend) -> Backend:
@@ -31,9 +29,7 @@ def get(backend: str | Backend) -> Backend:
       ValueError: an unknown name; the message lists the valid ones.
     """
     if isinstance(backend, str):
-        if backend not in _REGISTRY:
-            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(names())}")
-        return _REGISTRY[backend]
+        return _REGISTRY.get(backend)
     if isinstance(backend, Backend):
         return backend
     raise ValueError(f"a backend is a name ({', '.join(names())}) or a Backend object, "
@@ -42,7 +38,7 @@ def get(backend: str | Backend) -> Backend:
 
 def state_types() -> tuple[type, ...]:
     """The state classes of every registered backend."""
-    return tuple(b.state_type for b in _REGISTRY.values())
+    return tuple(b.state_type for b in _REGISTRY)
 
 
 def is_state(x) -> bool:
@@ -52,7 +48,7 @@ def is_state(x) -> bool:
 
 def of_state(state) -> Backend:
     """The backend whose states look like ``state``."""
-    for b in _REGISTRY.values():
+    for b in _REGISTRY:
         if isinstance(state, b.state_type):
             return b
     raise ValueError(f"{type(state).__name__} is not the state of any backend "
