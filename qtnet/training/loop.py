@@ -208,9 +208,7 @@ class Trainer:
         setup = build_setup(config)
         ckpt = Checkpoints(workdir / "checkpoints", config.checkpoint)
         try:
-            restored = ckpt.restore(setup.state, step)
-        except FileNotFoundError as err:
-            raise ConfigError(str(err)) from None
+            restored = ckpt.restore(setup.state, step, set_aside=False)
         finally:
             ckpt.close()
         if restored is None:
