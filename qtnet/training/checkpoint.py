@@ -61,9 +61,15 @@ def _first_line(err: BaseException) -> str:
 class Checkpoints:
     """Save and restore :class:`TrainState` pytrees plus JSON metadata in ``directory``."""
 
-    def __init__(self, directory: str | Path, config: CheckpointConfig):
+    def __init__(self, directory: str | Path, config: CheckpointConfig, *,
+                 read_only: bool = False):
+        """Args:
+          read_only: only read (an evaluation beside a running trainer): create nothing,
+            remove no tmp folder of a save in progress, set nothing aside.
+        """
         self.directory = Path(directory).absolute()
         self.config = config
+        self.read_only = read_only
         self.save_seconds: list[float] = []
         self._manager: ocp.CheckpointManager | None = self._open()
 
@@ -73,10 +79,12 @@ class Checkpoints:
             metric, sign = self.config.best_metric, self.config.best_mode == "min"
             keep.append(policies.BestN(get_metric_fn=lambda m: m[metric], reverse=sign, n=1,
                                        keep_checkpoints_without_metrics=False))
+        writable = not self.read_only
         options = ocp.CheckpointManagerOptions(
             preservation_policy=policies.AnyPreservationPolicy(keep),
             # Saves are small (circuit angles); synchronous saves let the manifest follow at once.
-            cleanup_tmp_directories=True, create=True, enable_async_checkpointing=False)
+            cleanup_tmp_directories=writable, create=writable, read_only=self.read_only,
+            enable_async_checkpointing=False)
         return ocp.CheckpointManager(self.directory, options=options,
                                      item_names=("state", "meta"))
 
@@ -265,7 +273,7 @@ class Checkpoints:
         return out["state"], dict(out["meta"])
 
     def _skip(self, step: int, err: BaseException, set_aside: bool) -> None:
-        if not set_aside:
+        if not set_aside or self.read_only:
             warnings.warn(f"the checkpoint at step {step} in {self.directory} is damaged "
                           f"({_first_line(err)}); trying the previous one", CheckpointWarning,
                           stacklevel=3)

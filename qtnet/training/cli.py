@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import sys
 import warnings
@@ -19,9 +20,18 @@ from pathlib import Path
 from qtnet.config import Config, ConfigError, load
 
 EXIT_USAGE = 2
+# File-system failures the user fixes (space, permissions, a read-only mount): one line, exit 2.
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS)
 
 
-def _fail(prog: str, err: BaseException, code: int) -> int:
+def _storage(err: OSError) -> str:
+    """One line for a file-system failure; re-raise any other OSError (a bug to see)."""
+    if err.errno not in STORAGE_ERRNOS:
+        raise err
+    return f"{err.strerror}: {err.filename}" if err.filename else str(err)
+
+
+def _fail(prog: str, err: BaseException | str, code: int) -> int:
     text = str(err).strip().splitlines()
     print(f"{prog}: error: {text[0] if text else type(err).__name__}", file=sys.stderr)
     return code
@@ -79,6 +89,8 @@ def train_main(argv=None, prog: str = "qtnet-train", trainer=None) -> int:
         return _fail(prog, err, EXIT_USAGE)
     except NonFiniteLossError as err:
         return _fail(prog, err, 1)
+    except OSError as err:
+        return _fail(prog, _storage(err), EXIT_USAGE)
     except Stopped as err:
         print(f"{prog}: {err}", file=sys.stderr)
         return 128 + err.signum
@@ -103,5 +115,7 @@ def eval_main(argv=None, trainer=None) -> int:
             metrics = evaluate(args.workdir, args.step, trainer=trainer)
     except ConfigError as err:
         return _fail("qtnet-eval", err, EXIT_USAGE)
+    except OSError as err:
+        return _fail("qtnet-eval", _storage(err), EXIT_USAGE)
     print(json.dumps(metrics))
     return 0

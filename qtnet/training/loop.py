@@ -206,9 +206,11 @@ class Trainer:
         workdir = Path(workdir)
         config = stored_config(workdir)
         setup = build_setup(config)
-        ckpt = Checkpoints(workdir / "checkpoints", config.checkpoint)
+        if not (workdir / "checkpoints").is_dir():
+            raise ConfigError(f"no checkpoints in {workdir}: {workdir / 'checkpoints'} not found")
+        ckpt = Checkpoints(workdir / "checkpoints", config.checkpoint, read_only=True)
         try:
-            restored = ckpt.restore(setup.state, step, set_aside=False)
+            restored = ckpt.restore(setup.state, step)
         finally:
             ckpt.close()
         if restored is None:

@@ -113,6 +113,9 @@ def test_a_garbage_manifest_does_not_set_a_good_checkpoint_aside(run):
 
 def test_eval_of_a_damaged_step_is_one_line_and_touches_nothing(run, trainer, capsys):
     _truncate_data(run, 4)
+    in_flight = run / "checkpoints" / "6.orbax-checkpoint-tmp-9"     # a trainer's save
+    in_flight.mkdir()
+    (in_flight / "part").write_text("being written")
     before = _tree(run)
     assert eval_main(["--workdir", str(run), "--step", "4"], trainer=trainer) == 2
     err = _one_line(capsys)
@@ -187,6 +190,7 @@ def shared_run(finished):
     top = Path(tempfile.mkdtemp())
     os.chmod(top, 0o755)
     shutil.copytree(finished, top / "run")
+    subprocess.run(["chmod", "-R", "go+rX", str(top / "run")], check=True)   # readable by all
     yield top / "run"
     shutil.rmtree(top)
 
@@ -197,6 +201,10 @@ def test_a_read_only_run_folder_is_one_line(shared_run):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == (f"python -m train: error: cannot write to the run folder "
                                    f"{shared_run}: permission denied; use a writable --workdir")
+    evaluated = _as_nobody(["-c", "import sys; from qtnet.training.cli import eval_main; "
+                                  "sys.exit(eval_main(sys.argv[1:]))", "--workdir",
+                            str(shared_run)])                 # reading needs no write
+    assert evaluated.returncode == 0 and '"step": 4' in evaluated.stdout, evaluated.stderr
     assert _tree(shared_run) == before
 
 

@@ -1,15 +1,18 @@
 """Run folders: one writer at a time (a lock a killed run does not leave behind), refusing a
 resume that changes a resume-sensitive setting, folders that cannot be run folders."""
 
+import errno
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from qtnet.training import Trainer
+from qtnet.training import Trainer, read_metrics
+from qtnet.training import loop
 from qtnet.training.cli import train_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +65,38 @@ def test_a_second_writer_is_refused_and_a_killed_holder_leaves_no_lock(tmp_path,
     assert (tmp_path / ".lock").read_text()          # the killed holder's record is still there
     assert _train(tmp_path, trainer) == 0            # ... and does not block the next run
     assert (tmp_path / "checkpoints" / "1").is_dir()
+
+
+def test_a_running_train_refuses_a_second_and_its_sigkill_does_not_block_the_resume(
+        tmp_path, trainer, capsys):
+    cmd = [sys.executable, "-m", "train", "--config", TINY, "--workdir", str(tmp_path)]
+    for s in (*MLP, "training.steps=100000", "checkpoint.every=5"):
+        cmd += ["--set", s]
+    first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (tmp_path / "manifests" / "5.json").is_file():
+            assert first.poll() is None and time.monotonic() < deadline, first.stderr.read()
+            time.sleep(0.05)
+        assert _train(tmp_path, trainer, "training.steps=10", "checkpoint.every=5") == 2
+        assert f"is in use by another run (pid {first.pid} on host " in _one_line(capsys)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    logged = max(r["step"] for r in read_metrics(tmp_path / "metrics.jsonl"))
+    assert _train(tmp_path, trainer, f"training.steps={logged + 1}", "checkpoint.every=5") == 0
+    assert "resumed from the checkpoint at step " in capsys.readouterr().out
+
+
+def test_a_full_disk_outside_a_checkpoint_is_one_line(tmp_path, trainer, capsys, monkeypatch):
+    def full(_config, path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(loop, "dump_yaml", full)
+    assert _train(tmp_path, trainer) == 2
+    assert _one_line(capsys) == (f"qtnet-train: error: No space left on device: "
+                                 f"{tmp_path / 'config.yaml'}")
 
 
 def test_a_stale_lock_file_does_not_block_a_resume(tmp_path, trainer, capsys):
