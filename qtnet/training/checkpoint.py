@@ -335,7 +335,12 @@ def _leaves(tree) -> dict[str, tuple[tuple[int, ...], str]]:
     def name(path) -> str:
         parts = [getattr(k, "name", getattr(k, "key", getattr(k, "idx", k))) for k in path]
         return ".".join(str(p) for p in parts)
-    return {name(path): (tuple(leaf.shape), str(np.dtype(leaf.dtype)))
+    def shape_dtype(leaf) -> tuple[tuple[int, ...], str]:
+        if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
+            return tuple(leaf.shape), str(np.dtype(leaf.dtype))
+        arr = np.asarray(leaf)                  # a Python scalar in a template
+        return arr.shape, str(arr.dtype)
+    return {name(path): shape_dtype(leaf)
             for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 
