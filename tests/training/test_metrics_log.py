@@ -1,7 +1,6 @@
 """metrics.jsonl and TensorBoard on a resume: only a torn last line is dropped, a damaged line
 before it is an error naming it, and the event files hold each step once."""
 
-import json
 import shutil
 import struct
 from collections import Counter
