@@ -7,9 +7,11 @@ Resume order (each step must match the unbroken run exactly):
      stored config differs in a resume-sensitive setting (model, data, backend, optimiser,
      schedule, training seed and batch size) unless ``force_restart`` (the old run is moved
      aside).
-  3. Restore the newest readable checkpoint (unreadable ones are set aside with a warning):
-     step, params, optimiser state, RNG. Batch ``s`` is a pure function of (seed, s).
-  4. Trim ``metrics.jsonl`` to the restored step and continue from there.
+  3. Restore the newest usable checkpoint: step, params, optimiser state, RNG. A damaged one
+     is set aside with a warning; an unreadable or incompatible one stops the run
+     (:mod:`qtnet.training.checkpoint`). Batch ``s`` is a pure function of (seed, s).
+  4. Trim ``metrics.jsonl`` to the restored step (TensorBoard's events are rebuilt from it)
+     and continue from there.
 """
 
 from __future__ import annotations

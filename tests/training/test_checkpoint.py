@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
@@ -94,6 +95,11 @@ def test_a_missing_or_extra_leaf_is_named(run):
     state = build_setup(config).state
     with pytest.raises(RunFolderError, match="has a leaf rng this run does not expect"):
         ckpt.restore(state.replace(rng=None))
+    with pytest.raises(RunFolderError, match=r"leaf rng expected shape \(2,\) int32, found "
+                                             r"\(2,\) uint32"):
+        ckpt.restore(state.replace(rng=np.zeros(2, np.int32)))
+    with pytest.raises(RunFolderError, match="has no leaf params.extra.kernel"):
+        ckpt.restore(state.replace(params={**state.params, "extra": {"kernel": np.zeros(3)}}))
     ckpt.close()
     assert ckpt.steps() == [2, 4] and not (run / "corrupt").exists()
 
