@@ -114,8 +114,11 @@ class Config:
                    for f in dataclasses.fields(self))
 
 
-# Sections whose change makes an existing checkpoint unusable (shapes or meaning differ).
-RESUME_SENSITIVE = ("model", "data", "backend", "optimizer")
+# Sections whose change makes an existing checkpoint unusable (shapes or meaning differ) or a
+# resumed run differ from an unbroken one (the schedule); training.seed and batch_size are
+# checked too (qtnet.training.run_folder.RESUME_SENSITIVE_KEYS). Section names only: the
+# trainer's compile cache keys on these sections.
+RESUME_SENSITIVE = ("model", "data", "backend", "optimizer", "schedule")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,25 +1,58 @@
 """Command lines: ``qtnet-train`` / ``python -m train`` and ``qtnet-eval``.
 
-Exit status: 0 done; 1 the loss became non-finite; 2 a bad config or argument (one line on
-stderr, no traceback); 128 + signal number when SIGTERM/SIGINT stopped the run after a save.
+Exit status: 0 done; 1 the loss became non-finite; 2 a problem the user fixes (one line on
+stderr, no traceback): a bad config or argument, or a run folder that cannot be used as it is
+(locked by another run, not writable, a file, a full disk at a save, an unreadable, damaged
+or incompatible checkpoint); 128 + signal number when SIGTERM/SIGINT stopped the run after a
+save. Checkpoint warnings (a damaged checkpoint set aside) are one ``warning:`` line each.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from qtnet.config import Config, ConfigError, load
 
 EXIT_USAGE = 2
+# File-system failures the user fixes (space, permissions, a read-only mount): one line, exit 2.
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS)
 
 
-def _fail(prog: str, err: BaseException, code: int) -> int:
+def _storage(err: OSError) -> str:
+    """One line for a file-system failure; re-raise any other OSError (a bug to see)."""
+    if err.errno not in STORAGE_ERRNOS:
+        raise err
+    return f"{err.strerror}: {err.filename}" if err.filename else str(err)
+
+
+def _fail(prog: str, err: BaseException | str, code: int) -> int:
     text = str(err).strip().splitlines()
     print(f"{prog}: error: {text[0] if text else type(err).__name__}", file=sys.stderr)
     return code
+
+
+@contextlib.contextmanager
+def _one_line_warnings():
+    """Show the trainer's checkpoint warnings as one ``warning:`` line (no source line)."""
+    from qtnet.training.checkpoint import CheckpointWarning
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, CheckpointWarning):
+                print(f"warning: {message}", file=sys.stderr)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
 
 
 def train_parser(prog: str = "qtnet-train") -> argparse.ArgumentParser:
@@ -50,11 +83,14 @@ def train_main(argv=None, prog: str = "qtnet-train", trainer=None) -> int:
 
     workdir = Path(args.workdir or Path("checkpoints") / Path(args.config).stem)
     try:
-        result = train(config, workdir, force_restart=args.force_restart, trainer=trainer)
+        with _one_line_warnings():
+            result = train(config, workdir, force_restart=args.force_restart, trainer=trainer)
     except ConfigError as err:
         return _fail(prog, err, EXIT_USAGE)
     except NonFiniteLossError as err:
         return _fail(prog, err, 1)
+    except OSError as err:
+        return _fail(prog, _storage(err), EXIT_USAGE)
     except Stopped as err:
         print(f"{prog}: {err}", file=sys.stderr)
         return 128 + err.signum
@@ -75,8 +111,11 @@ def eval_main(argv=None, trainer=None) -> int:
     from qtnet.training.loop import evaluate
 
     try:
-        metrics = evaluate(args.workdir, args.step, trainer=trainer)
+        with _one_line_warnings():
+            metrics = evaluate(args.workdir, args.step, trainer=trainer)
     except ConfigError as err:
         return _fail("qtnet-eval", err, EXIT_USAGE)
+    except OSError as err:
+        return _fail("qtnet-eval", _storage(err), EXIT_USAGE)
     print(json.dumps(metrics))
     return 0

@@ -3,11 +3,15 @@
 Resume order (each step must match the unbroken run exactly):
   1. Validate the config, then load the data and build the model from the config's seed;
      check the after-training tasks the config requests (:mod:`qtnet.training.hooks`).
-  2. Refuse a run folder whose stored config differs in a resume-sensitive section
-     (model, data, backend, optimiser) unless ``force_restart`` (the old run is moved aside).
-  3. Restore the newest readable checkpoint (unreadable ones are set aside with a warning):
-     step, params, optimiser state, RNG. Batch ``s`` is a pure function of (seed, s).
-  4. Trim ``metrics.jsonl`` to the restored step and continue from there.
+  2. Lock the run folder (one writer; :mod:`qtnet.training.lock`). Refuse a run folder whose
+     stored config differs in a resume-sensitive setting (model, data, backend, optimiser,
+     schedule, training seed and batch size) unless ``force_restart`` (the old run is moved
+     aside).
+  3. Restore the newest usable checkpoint: step, params, optimiser state, RNG. A damaged one
+     is set aside with a warning; an unreadable or incompatible one stops the run
+     (:mod:`qtnet.training.checkpoint`). Batch ``s`` is a pure function of (seed, s).
+  4. Trim ``metrics.jsonl`` to the restored step (TensorBoard's events are rebuilt from it)
+     and continue from there.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from qtnet.training.checkpoint import Checkpoints
 from qtnet.training.fit import fit
 from qtnet.training.hooks import FinishedRun, Task, tasks_for
 from qtnet.training.metrics_log import MetricsLog, plot_curves
-from qtnet.training.run_folder import CONFIG_FILE, check_compatible, stored_config
+from qtnet.training.lock import RunFolderLock
+from qtnet.training.run_folder import CONFIG_FILE, check_compatible, prepare, stored_config
 from qtnet.training.setup import CompiledSteps, Setup, build_setup, run_eval
 
 
@@ -140,7 +145,12 @@ class Trainer:
             registry of :mod:`qtnet.training.hooks`).
         """
         workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
+        prepare(workdir)
+        with RunFolderLock(workdir):
+            return self._train_locked(config, workdir, force_restart, echo, interactive, tasks)
+
+    def _train_locked(self, config: Config, workdir: Path, force_restart: bool, echo,
+                      interactive: bool | None, tasks: dict[str, Task] | None) -> RunResult:
         check_compatible(workdir, config, force_restart, echo)
         tasks = tasks_for(config) if tasks is None else tasks
         setup = build_setup(config)
@@ -198,11 +208,11 @@ class Trainer:
         workdir = Path(workdir)
         config = stored_config(workdir)
         setup = build_setup(config)
-        ckpt = Checkpoints(workdir / "checkpoints", config.checkpoint)
+        if not (workdir / "checkpoints").is_dir():
+            raise ConfigError(f"no checkpoints in {workdir}: {workdir / 'checkpoints'} not found")
+        ckpt = Checkpoints(workdir / "checkpoints", config.checkpoint, read_only=True)
         try:
             restored = ckpt.restore(setup.state, step)
-        except FileNotFoundError as err:
-            raise ConfigError(str(err)) from None
         finally:
             ckpt.close()
         if restored is None:

@@ -2,7 +2,9 @@
 
 ``metrics.jsonl`` holds one record per line, ``{"step", "split", ...metrics}``; on a resume the
 records after the restored step (written before the crash) are dropped, so the file always reads
-as one unbroken run.
+as one unbroken run. ``tensorboard/`` is rebuilt from those kept records when a run starts (its
+old event files are deleted), then grows with the run: each step appears once, whatever was
+logged past the restored step before a crash.
 """
 
 from __future__ import annotations
@@ -13,18 +15,36 @@ import sys
 import time
 from pathlib import Path
 
+from qtnet.training.run_folder import RunFolderError
+
 
 def read_metrics(path: str | Path) -> list[dict]:
-    """The records of a ``metrics.jsonl``; a torn last line (a kill mid-write) is skipped."""
+    """The records of a ``metrics.jsonl``.
+
+    A last line that is not a JSON record (torn by a kill mid-write) is dropped; blank lines
+    are skipped.
+
+    Raises:
+      RunFolderError: a line before the last is not a JSON record (naming its number).
+    """
     path = Path(path)
     if not path.is_file():
         return []
+    lines = path.read_text().splitlines()
     records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
             continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError(f"a JSON {type(record).__name__}, not an object")
+        except ValueError as err:
+            if number == len(lines):
+                break                               # torn by a kill mid-write
+            raise RunFolderError(f"{path} line {number} is not a metrics record ({err}); "
+                                 f"fix or delete that line") from None
+        records.append(record)
     return records
 
 
@@ -39,9 +59,11 @@ class MetricsLog:
                  log_every: int = 10, interactive: bool | None = None, echo=print):
         self.path = workdir / "metrics.jsonl"
         kept = [r for r in read_metrics(self.path) if r.get("step", 0) <= resume_step]
-        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        tmp = self.path.with_suffix(".jsonl.tmp")          # a kill here loses nothing
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        tmp.replace(self.path)
         self._file = self.path.open("a")
-        self._tb = _tensorboard(workdir / "tensorboard")
+        self._tb = _tensorboard(workdir / "tensorboard", kept)
         self.total, self.log_every, self.echo = total_steps, log_every, echo
         interactive = sys.stderr.isatty() if interactive is None else interactive
         self._bar = None
@@ -57,9 +79,7 @@ class MetricsLog:
         self._file.write(json.dumps(record) + "\n")
         self._file.flush()
         if self._tb is not None:
-            for key, value in record.items():
-                if key not in ("step", "split") and math.isfinite(value):
-                    self._tb.add_scalar(f"{split}/{key}", value, step)
+            _add_scalars(self._tb, record)
         if split == "train":
             self._progress(step, record)
         else:
@@ -95,12 +115,26 @@ class MetricsLog:
         self._file.close()
 
 
-def _tensorboard(logdir: Path):
+def _tensorboard(logdir: Path, records: list[dict]):
+    """A writer on ``logdir`` holding exactly ``records`` (older event files are deleted)."""
     try:
         from tensorboardX import SummaryWriter
     except ImportError:             # optional: the JSON lines hold everything
         return None
-    return SummaryWriter(str(logdir))
+    for old in logdir.glob("events.out.tfevents.*"):
+        old.unlink()
+    writer = SummaryWriter(str(logdir))
+    for record in records:
+        _add_scalars(writer, record)
+    writer.flush()
+    return writer
+
+
+def _add_scalars(writer, record: dict) -> None:
+    for key, value in record.items():
+        if key not in ("step", "split") and isinstance(value, int | float) \
+                and math.isfinite(value):
+            writer.add_scalar(f"{record['split']}/{key}", value, record["step"])
 
 
 def plot_curves(workdir: Path) -> Path | None:
