@@ -25,10 +25,12 @@ def resized(protocol: Protocol, register: str, n_qubits: int) -> Protocol:
     return dataclasses.replace(protocol, layout=Layout(regs))
 
 
-def totals_at(protocol: Protocol, estimator: Estimator, max_bond: int | None) -> dict:
-    """``{"quantum", "classical", "classical_mps"}`` totals of the hand-off ledger."""
+def totals_at(protocol: Protocol, estimator: Estimator, max_bond: int | None,
+              estimates: int = 1) -> dict:
+    """``{"quantum", "classical", "classical_mps"}`` totals of the hand-off ledger, the
+    quantum one for ``estimates`` values (copies x estimates, as a report's rows)."""
     rows = handoff_rows(protocol, estimator, max_bond=max_bond)
-    return {"quantum": sum(r["quantum_qubits"] for r in rows),
+    return {"quantum": estimates * sum(r["quantum_qubits"] for r in rows),
             "classical": sum(r["classical_bits"] for r in rows),
             "classical_mps": sum(r["classical_mps_bits"] for r in rows)}
 
@@ -44,11 +46,13 @@ def _first_lasting(sizes: list[int], below: list[bool]) -> int | None:
 
 
 def crossover(protocol: Protocol, estimator: Estimator, *, max_bond: int | None = None,
-              register: str | None = None, max_qubits: int = 256) -> dict:
+              register: str | None = None, max_qubits: int = 256,
+              estimates: int = 1) -> dict:
     """The smallest N = 2^(all qubits) from which the quantum total stays below the dense
     classical total (and the MPS one), scanning ``register`` (default: the largest) over
     1..``max_qubits`` qubits; sizes at which the protocol does not fit (an observable on a
-    site beyond the register) are skipped.
+    site beyond the register) are skipped. ``estimates``: values read out, each with its
+    own copies (``estimator.delta`` already split over them).
 
     Returns:
       ``{"register", "dense": {"qubits", "N", "quantum", "classical"} | None,
@@ -61,7 +65,7 @@ def crossover(protocol: Protocol, estimator: Estimator, *, max_bond: int | None 
     sizes, table = [], []
     for k in range(1, max_qubits + 1):
         try:
-            t = totals_at(resized(protocol, register, k), estimator, max_bond)
+            t = totals_at(resized(protocol, register, k), estimator, max_bond, estimates)
         except ValueError:
             continue
         sizes.append(k)

@@ -95,7 +95,7 @@ class CommReport:
         from qtnet.comm.crossover import crossover
 
         return crossover(self.protocol, self.estimator, max_bond=self.info.get("max_bond"),
-                         max_qubits=max_qubits)
+                         max_qubits=max_qubits, estimates=self.info.get("estimates", 1))
 
     def to_dict(self) -> dict:
         if self.protocol is not None and "crossover" not in self.info:
