@@ -164,7 +164,8 @@ def meter(protocol: Protocol, estimator: Estimator, *, sim_bytes: dict[int, int]
             "sub_normalisation": protocol.sub_normalisation(),
             "readout_scale": readout_scale(protocol), "copies": copies,
             "backend": backends.get(backend).name, "max_bond": max_bond,
-            "bond_cap": bond_cap(n, max_bond),
+            "bond_cap": (bond_cap(n, max_bond) if any(c.bond_out is not None for c in records)
+                         else None),                 # None: a statevector has no bonds
             "classical_mps": classical_mps_note(rows, n, max_bond)}
     return CommReport(rows, estimator, info, records, protocol)
 

@@ -50,8 +50,9 @@ def summary_text(report: CommReport) -> str:
 def party_table(report: CommReport) -> str:
     """Per party: contractions, FLOPs (and by kind), peak bytes, qubits and bits sent."""
     info = report.info
-    head = (f"compute per run ({info.get('backend')} backend, bond cap {info.get('bond_cap')}, "
-            f"one copy):")
+    cap = info.get("bond_cap")
+    bond = f"bond cap {cap}" if cap is not None else "statevector, no bonds"
+    head = f"compute per run ({info.get('backend')} backend, {bond}, one copy):"
     lines = [head, f"{'party':>8} {'contractions':>12} {'FLOPs':>11} {'peak bytes':>11} "
                    f"{'sent qubits':>12} {'sent bits':>11}  FLOPs by kind"]
     for name, p in report.per_party().items():

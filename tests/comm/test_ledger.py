@@ -165,6 +165,7 @@ def test_comm_report_command_prices_a_backend(tmp_path, capsys):
                  "--backend", "dense", "--json", "--out", str(tmp_path)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["protocol"]["backend"] == "dense" and data["totals"]["flops"] > 0
+    assert data["protocol"]["bond_cap"] is None
     assert (tmp_path / "comm_contractions.csv").stat().st_size > 0
     assert main(["comm-report", "--config", cfg, "--max-bond", "8"]) == 0
     out = capsys.readouterr().out
