@@ -31,15 +31,21 @@ def eigh_flops(m: int) -> int:
 
 # -- MPS -------------------------------------------------------------------------------------
 
-def mps_encode_svds(n: int, chi: int, d: int = 2) -> tuple[int, int]:
-    """``(svd count, flops)`` of the TT-SVD of a ``d^n`` vector into an MPS of cap ``chi``
-    (``tn.mps.mps_from_dense``: from the right, one SVD of ``[d^j, d * bond]`` per site)."""
-    rows, bond, total = d**n, 1, 0
+def mps_encode_shapes(n: int, chi: int, d: int = 2) -> list[tuple[int, int]]:
+    """The matrices the TT-SVD of a ``d^n`` vector into an MPS of cap ``chi`` decomposes
+    (``tn.mps.mps_from_dense``: from the right, ``[d^j, d * bond]`` per site)."""
+    rows, bond, shapes = d**n, 1, []
     for _ in range(n - 1):
         left = rows // d
-        total += svd_flops(left, d * bond)
+        shapes.append((left, d * bond))
         bond, rows = min(chi, left, d * bond), left
-    return max(n - 1, 0), total
+    return shapes
+
+
+def mps_encode_svds(n: int, chi: int, d: int = 2) -> tuple[int, int]:
+    """``(svd count, flops)`` of :func:`mps_encode_shapes`' decompositions."""
+    shapes = mps_encode_shapes(n, chi, d)
+    return len(shapes), sum(svd_flops(m, k) for m, k in shapes)
 
 
 def mps_single_site_layer(n: int, chi: int, d: int = 2) -> int:

@@ -107,8 +107,9 @@ def mps_numbers(profile: np.ndarray, d: int = PHYS_DIM) -> int:
 def _mps_encode(ctx: _Context):
     n, c, d, N = ctx.n, ctx.chi, PHYS_DIM, PHYS_DIM**ctx.n
     count, svds = F.mps_encode_svds(n, c, d)
-    largest = max((N // d**j) * d**min(j, n - j) for j in range(1, n)) if n > 1 else N
-    return [("encoding", count, svds + 6 * N, (2 * N + 2 * largest + n * c * c * d), None, c)]
+    largest = max((m * k for m, k in F.mps_encode_shapes(n, c, d)), default=0)
+    # the vector and its normalised copy, one SVD's input and factors, the MPS
+    return [("encoding", count, svds + 6 * N, 2 * N + 2 * largest + n * c * c * d, None, c)]
 
 
 def _mps_unitary(ctx: _Context, step: Unitary):

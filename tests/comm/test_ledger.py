@@ -111,6 +111,10 @@ def test_complex_dtype_and_bytes():
     # [chi d, d chi] blocks: (2 * 4*2*2*2 + 2 * 2 * 16) * 8 bytes
     gate = next(r for r in real if r.kind == "gate_layer")
     assert gate.bytes == (2 * 32 + 2 * 2 * 16) * 8
+    # encoding 8 amplitudes at chi = 2: the vector and its normalised copy (2N = 16), the
+    # largest SVD ([4, 2] or [2, 4]: 8) and its factors (8), the MPS (n chi^2 d = 24)
+    enc = contraction_ledger(figure2_protocol(3, 1), max_bond=2, dtype=np.float64)[0]
+    assert enc.kind == "encoding" and enc.bytes == (16 + 16 + 24) * 8
 
 
 def test_an_odd_register_start_shifts_the_brickwork_by_one_layer():
