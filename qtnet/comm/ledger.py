@@ -75,28 +75,25 @@ class _Context:
         return PHYS_DIM ** (2 * (k // 2))
 
 
-def _full_profile(n: int, cap: float) -> np.ndarray:
-    b = np.arange(n + 1)
-    return np.minimum(cap, float(PHYS_DIM) ** np.minimum(b, n - b))
-
-
 def bond_cap(n_qubits: int, max_bond: int | None) -> int:
     """The MPS array bond of a protocol's state: ``max_bond``, or ``2^(n // 2)`` (exact)."""
     return int(max_bond) if max_bond is not None else PHYS_DIM ** (n_qubits // 2)
 
 
-def bond_profile(n_qubits: int, max_bond: int | None) -> np.ndarray:
-    """The bond profile ``[n + 1]`` a protocol's state may have at any hand-off.
+def bond_profile(n_qubits: int, max_bond: int | None) -> list[int]:
+    """The bond profile ``[n + 1]`` a protocol's state may have at any hand-off (exact
+    integers: the exact bonds of 4096 qubits overflow a float).
 
     Every protocol starts by encoding arbitrary data, which may need every bond up to
     ``d^min(b, n - b)``; no later step (gates, MPOs, Hadamard products) lowers a bound, and
     every bond is capped at ``max_bond`` (``None``: no cap). So the structural bound at every
     hand-off is this profile; a state of lower rank would be known only by running it.
     """
-    return _full_profile(n_qubits, np.inf if max_bond is None else float(max_bond))
+    full = [PHYS_DIM ** min(b, n_qubits - b) for b in range(n_qubits + 1)]
+    return full if max_bond is None else [min(int(max_bond), x) for x in full]
 
 
-def mps_numbers(profile: np.ndarray, d: int = PHYS_DIM) -> int:
+def mps_numbers(profile, d: int = PHYS_DIM) -> int:
     """Numbers in an MPS with bond profile ``profile [n + 1]``: sum_i chi_i d chi_(i+1)."""
     p = [int(x) for x in profile]
     return sum(a * d * b for a, b in zip(p[:-1], p[1:]))

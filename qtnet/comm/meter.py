@@ -17,6 +17,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 from pathlib import Path
 
 
@@ -170,6 +171,14 @@ def meter(protocol: Protocol, estimator: Estimator, *, sim_bytes: dict[int, int]
     return CommReport(rows, estimator, info, records, protocol)
 
 
+def approx(x) -> str:
+    """``x`` to 4 significant digits; an integer beyond a float's range as ``~2^k``."""
+    try:
+        return f"{x:.4g}"
+    except OverflowError:
+        return f"~2^{math.log2(x):.1f}"
+
+
 def classical_mps_note(rows: list[dict], n_qubits: int, max_bond: int | None) -> str:
     """What the compressed classical message means for the claimed advantage."""
     if not rows:
@@ -179,7 +188,8 @@ def classical_mps_note(rows: list[dict], n_qubits: int, max_bond: int | None) ->
     if max_bond is not None and max_bond < 2 ** (n_qubits // 2):
         return (f"bond capped at chi = {max_bond}: an MPS message is at most n chi^2 d numbers, "
                 f"polylogarithmic in N like the quantum one; compare the quantum total with "
-                f"classical_mps_bits ({mps:.4g}), not only with the dense vector ({dense:.4g})")
-    return (f"exact bond (up to 2^(n/2)): the MPS message ({mps:.4g} bits) is no smaller than "
-            f"the dense vector ({dense:.4g} bits) for a generic state; the dense figure is the "
-            f"classical competitor")
+                f"classical_mps_bits ({approx(mps)}), not only with the dense vector "
+                f"({approx(dense)})")
+    return (f"exact bond (up to 2^(n/2)): the MPS message ({approx(mps)} bits) is no smaller "
+            f"than the dense vector ({approx(dense)} bits) for a generic state; the dense figure "
+            f"is the classical competitor")

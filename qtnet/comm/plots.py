@@ -7,6 +7,14 @@ from pathlib import Path
 import numpy as np
 
 
+def _float(x) -> float:
+    """A count as a float for the axis; past a float's range, its largest value."""
+    try:
+        return float(x)
+    except OverflowError:
+        return float(np.finfo(float).max)
+
+
 def plot_report(report, path: str | Path) -> Path:
     """Left: per hand-off, quantum qubits against the dense and MPS classical bits (log
     scale). Right: per party, FLOPs by contraction kind (log scale)."""
@@ -21,10 +29,10 @@ def plot_report(report, path: str | Path) -> Path:
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(max(6, 0.6 * len(rows) + 2) + 4, 4),
                                  gridspec_kw={"width_ratios": [max(2, len(rows)), 2]})
     # floats: exact counts can pass 2^63, which matplotlib's integer path cannot hold
-    ax.bar(x - 0.27, [float(r["quantum_qubits"]) for r in rows], 0.27, label="quantum (qubits)")
-    ax.bar(x, [float(r["classical_bits"]) for r in rows], 0.27,
+    ax.bar(x - 0.27, [_float(r["quantum_qubits"]) for r in rows], 0.27, label="quantum (qubits)")
+    ax.bar(x, [_float(r["classical_bits"]) for r in rows], 0.27,
            label="classical, dense vector (bits)")
-    ax.bar(x + 0.27, [float(r["classical_mps_bits"]) for r in rows], 0.27,
+    ax.bar(x + 0.27, [_float(r["classical_mps_bits"]) for r in rows], 0.27,
            label="classical, as an MPS (bits)")
     ax.set_yscale("log")
     ax.set_xticks(x, labels, fontsize=7)
@@ -37,7 +45,7 @@ def plot_report(report, path: str | Path) -> Path:
     px = np.arange(len(names))
     width = 0.8 / max(1, len(kinds))
     for j, kind in enumerate(kinds):          # grouped, not stacked: the axis is logarithmic
-        vals = [float(parties[p].get("flops_by_kind", {}).get(kind, 0)) for p in names]
+        vals = [_float(parties[p].get("flops_by_kind", {}).get(kind, 0)) for p in names]
         bx.bar(px - 0.4 + (j + 0.5) * width, vals, width, label=kind)
     bx.set_xticks(px, names)
     if kinds:

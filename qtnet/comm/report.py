@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qtnet.comm.estimators import Estimator
-from qtnet.comm.meter import CommReport, meter
+from qtnet.comm.meter import CommReport, approx, meter
 from qtnet.config import CommReportConfig
 from qtnet.parties import chain_protocol, figure2_protocol
 
@@ -36,13 +36,14 @@ def summary_text(report: CommReport) -> str:
              f"{'quantum qubits':>15} {'classical bits':>15} {'classical MPS bits':>18}"]
     for r in report.rows:
         lines.append(f"{r['step']:>4} {r['from']:>8} {r['to']:>8} {r['purpose']:>9} "
-                     f"{r['qubits_per_copy']:>7} {r['copies']:>12} {r['quantum_qubits']:>15.4g} "
-                     f"{r['classical_bits']:>15.4g} {r['classical_mps_bits']:>18.4g}")
+                     f"{r['qubits_per_copy']:>7} {r['copies']:>12} "
+                     f"{approx(r['quantum_qubits']):>15} {approx(r['classical_bits']):>15} "
+                     f"{approx(r['classical_mps_bits']):>18}")
     t = report.totals()
-    lines.append(f"total: {t['handoffs']} hand-offs, {t['quantum_qubits']:.4g} qubits quantum, "
-                 f"{t['classical_bits']:.4g} bits classical "
+    lines.append(f"total: {t['handoffs']} hand-offs, {approx(t['quantum_qubits'])} qubits "
+                 f"quantum, {approx(t['classical_bits'])} bits classical "
                  f"(ratio {t['quantum_qubits'] / t['classical_bits']:.3g}), "
-                 f"{t['classical_mps_bits']:.4g} bits as an MPS")
+                 f"{approx(t['classical_mps_bits'])} bits as an MPS")
     lines += ["", party_table(report), "", crossover_text(report)]
     return "\n".join(lines)
 
@@ -51,18 +52,19 @@ def party_table(report: CommReport) -> str:
     """Per party: contractions, FLOPs (and by kind), peak bytes, qubits and bits sent."""
     info = report.info
     cap = info.get("bond_cap")
-    bond = f"bond cap {cap}" if cap is not None else "statevector, no bonds"
+    bond = f"bond cap {cap if cap < 2**53 else approx(cap)}" if cap is not None else (
+        "statevector, no bonds")
     head = f"compute per run ({info.get('backend')} backend, {bond}, one copy):"
     lines = [head, f"{'party':>8} {'contractions':>12} {'FLOPs':>11} {'peak bytes':>11} "
                    f"{'sent qubits':>12} {'sent bits':>11}  FLOPs by kind"]
     for name, p in report.per_party().items():
-        kinds = ", ".join(f"{k} {v:.3g}" for k, v in p.get("flops_by_kind", {}).items())
-        lines.append(f"{name:>8} {p.get('contractions', 0):>12} {p.get('flops', 0):>11.4g} "
-                     f"{p.get('peak_bytes', 0):>11.4g} {p['sent_qubits']:>12.4g} "
-                     f"{p['sent_classical_bits']:>11.4g}  {kinds}")
+        kinds = ", ".join(f"{k} {approx(v)}" for k, v in p.get("flops_by_kind", {}).items())
+        lines.append(f"{name:>8} {p.get('contractions', 0):>12} {approx(p.get('flops', 0)):>11} "
+                     f"{approx(p.get('peak_bytes', 0)):>11} {approx(p['sent_qubits']):>12} "
+                     f"{approx(p['sent_classical_bits']):>11}  {kinds}")
     t = report.totals()
-    lines.append(f"total: {t['contractions']} contractions, {t['flops']:.4g} FLOPs, "
-                 f"peak {t['peak_bytes']:.4g} bytes")
+    lines.append(f"total: {t['contractions']} contractions, {approx(t['flops'])} FLOPs, "
+                 f"peak {approx(t['peak_bytes'])} bytes")
     return "\n".join(lines)
 
 
@@ -75,8 +77,8 @@ def crossover_text(report: CommReport) -> str:
         hit = c.get(key)
         if hit:
             lines.append(f"crossover: the quantum total falls below {what} from "
-                         f"N = 2^{hit['qubits']} on ({hit['quantum']:.4g} qubits against "
-                         f"{hit['classical']:.4g} bits)")
+                         f"N = 2^{hit['qubits']} on ({approx(hit['quantum'])} qubits against "
+                         f"{approx(hit['classical'])} bits)")
         elif c:
             lines.append(f"crossover: never below {what} up to N = "
                          f"2^{c['scanned_up_to_qubits']}")

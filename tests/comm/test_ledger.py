@@ -174,6 +174,9 @@ def test_comm_report_command_prices_a_backend(tmp_path, capsys):
     assert main(["comm-report", "--config", cfg, "--max-bond", "8"]) == 0
     out = capsys.readouterr().out
     assert "compute per run" in out and "crossover:" in out
+    # 4096 qubits: counts beyond a float's range print as ~2^k, not an OverflowError
+    assert main(["comm-report", "--config", cfg, "--set", "qubits=4096"]) == 0
+    assert "bits classical" in capsys.readouterr().out
     assert main(["comm-report", "--config", cfg, "--max-bond", "0"]) == 2
     assert "--max-bond must be a positive integer" in capsys.readouterr().err
 
