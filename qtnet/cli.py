@@ -43,7 +43,10 @@ def _comm_report(args) -> int:
     from qtnet.config import CommReportConfig, load
 
     config = load(CommReportConfig, args.config, args.overrides)
-    report = report_from_config(config, name=Path(args.config).stem)
+    if args.max_bond is not None and args.max_bond < 1:
+        raise ValueError(f"--max-bond must be a positive integer, got {args.max_bond}")
+    report = report_from_config(config, name=Path(args.config).stem, backend=args.backend,
+                                max_bond=args.max_bond, dtype=args.dtype)
     if args.out:
         write_outputs(report, args.out)
     print(report.to_json() if args.json else summary_text(report))
@@ -64,6 +67,15 @@ class BackendChoices:
 
     def __iter__(self):
         return iter(self._names())
+
+
+class CostModelChoices(BackendChoices):
+    """``comm-report --backend`` choices: the backends the contraction ledger can price."""
+
+    def _names(self) -> tuple[str, ...]:
+        from qtnet.comm.ledger import COST_MODELS
+
+        return tuple(COST_MODELS)
 
 
 def example_path(name: str = "ghz_ry.qasm") -> Path:
@@ -92,7 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     comm.add_argument("--set", dest="overrides", action="append", default=[],
                       metavar="KEY=VALUE", help="override a config value (repeatable)")
     comm.add_argument("--json", action="store_true", help="print the report as JSON")
-    comm.add_argument("--out", default=None, help="also write comm_report.{json,csv,png} here")
+    comm.add_argument("--out", default=None, help="also write comm_report.{json,csv,png} and "
+                                                  "comm_contractions.csv here")
+    comm.add_argument("--backend", choices=CostModelChoices(), default="mps",
+                      help="the backend whose contractions the ledger prices")
+    comm.add_argument("--max-bond", type=int, default=None,
+                      help="MPS bond cap of the priced run and of the classical MPS message "
+                           "(default: exact, 2^(n/2))")
+    comm.add_argument("--dtype", default="complex64",
+                      choices=("float32", "float64", "complex64", "complex128"),
+                      help="dtype of the simulated state (sets bytes and the complex factor)")
     comm.set_defaults(func=_comm_report)
     return parser
 

@@ -294,15 +294,25 @@ class SignCircuit:
              Readout("bob", reference=readout)))
 
     def comm_report(self, estimator: Estimator, readout: str = "nodes",
-                    n_estimates: int = 1):
+                    n_estimates: int = 1, *, backend: str = "mps",
+                    max_bond: int | None = None, dtype=np.float64):
         """The ledger for ``n_estimates`` read-out values (per-node logits: nodes x classes;
         the decision problem: one mean per class), each to ``estimator.epsilon`` with the
-        failure probability split over them (union bound)."""
+        failure probability split over them (union bound).
+
+        The contraction ledger prices one run of :meth:`protocol`'s steps on ``backend`` at
+        bond cap ``max_bond`` (encode, select-T^k, select-W_k, the Hadamard product, W_out,
+        the overlap; not the bias and coefficient sums of :meth:`output_network`), with each
+        operator's MPO at the exact bond of a generic operator on its registers (building
+        the real MPOs would need their dense matrices). The crossover scales the quantum
+        total by ``n_estimates`` like the rows."""
         if n_estimates < 1:
             raise ValueError(f"n_estimates must be >= 1, got {n_estimates}")
         each = dataclasses.replace(estimator, delta=estimator.delta / n_estimates)
-        report = meter(self.protocol(readout), each, name=f"sign-{readout}")
+        report = meter(self.protocol(readout), each, name=f"sign-{readout}", backend=backend,
+                       max_bond=max_bond, dtype=dtype)
         for row in report.rows:
             for key in ("copies", "quantum_qubits", "holevo_bits"):
                 row[key] *= n_estimates
+        report.info["estimates"] = n_estimates
         return report

@@ -73,16 +73,27 @@ def build_setup(config: Config) -> Setup:
 
 def _comm_per_step(config: Config, model) -> dict:
     """Quantum qubits and classical bits one step costs: every sample of the batch needs its
-    own copies for the loss and the gradient (bookkeeping only; nothing traced)."""
+    own copies for the loss and the gradient; and ``flops_forward_<party>``, the FLOPs of
+    each party's contractions in the simulated forward pass over the batch, priced on the
+    model's backend, bond cap and dtype (``model.run_options()``; reverse mode adds a few
+    times that, not counted). Bookkeeping only; nothing traced."""
     m = config.metering
     if not m.enabled or not hasattr(model, "protocol"):
         return {}
     from qtnet.comm import Estimator, meter
 
-    totals = meter(model.protocol(), Estimator(m.epsilon, m.delta, m.gradient, m.bits)).totals()
+    run = model.run_options() if hasattr(model, "run_options") else {}
+    report = meter(model.protocol(), Estimator(m.epsilon, m.delta, m.gradient, m.bits),
+                   backend=run.get("backend", "mps"), max_bond=run.get("max_bond"),
+                   dtype=run.get("dtype"))
+    totals = report.totals()
     batch = config.training.batch_size
-    return {"quantum_qubits": batch * totals["quantum_qubits"],
-            "classical_bits": batch * totals["classical_bits"]}
+    out = {"quantum_qubits": batch * totals["quantum_qubits"],
+           "classical_bits": batch * totals["classical_bits"],
+           "classical_mps_bits": batch * totals["classical_mps_bits"]}
+    for party, p in report.per_party().items():
+        out[f"flops_forward_{party}"] = batch * p["flops"]
+    return out
 
 
 class CompiledSteps:
