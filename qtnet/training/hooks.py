@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from qtnet.config import Config, ConfigError
+from qtnet.registry import Registry
 from qtnet.training.checkpoint import Checkpoints
 from qtnet.training.metrics_log import read_metrics
 from qtnet.training.setup import Setup
@@ -70,21 +71,16 @@ class Task(Protocol):
         """Do the work; the result goes to ``summary.json`` under the task's name."""
 
 
-_TASKS: dict[str, Callable[[], Task]] = {}
+_TASKS: Registry[Callable[[], Task]] = Registry("after-training task")
 
 
 def register_task(name: str):
     """Decorator: register a task factory (a class, usually) under a config section's name."""
-    def wrap(factory):
-        if name in _TASKS:
-            raise ValueError(f"after-training task {name!r} is already registered")
-        _TASKS[name] = factory
-        return factory
-    return wrap
+    return lambda factory: _TASKS.register(name, factory)
 
 
 def available_tasks() -> list[str]:
-    return sorted(_TASKS)
+    return sorted(_TASKS.names())
 
 
 def requested_tasks(config: Config) -> list[str]:
@@ -102,5 +98,5 @@ def tasks_for(config: Config) -> dict[str, Task]:
                 f"{name}.evaluate: no after-training task {name!r} is registered (registered: "
                 f"{', '.join(available_tasks()) or 'none'}); import the module that registers "
                 f"it (the paper's circuit evaluation: qtnet.experiments)")
-        tasks[name] = _TASKS[name]()
+        tasks[name] = _TASKS.get(name)()
     return tasks

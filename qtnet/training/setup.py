@@ -15,7 +15,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from qtnet.config import RESUME_SENSITIVE, Config
+from qtnet.config import Config
 from qtnet.models import build_model
 from qtnet.data import Dataset, load_dataset
 from qtnet.training.batches import batch_indices
@@ -111,7 +111,7 @@ class CompiledSteps:
         """What the steps depend on: model, data, backend, optimiser, schedule and, unless
         the schedule is constant, the steps it is laid out over."""
         steps = config.training.steps if config.schedule.type != "constant" else None
-        sections = (*RESUME_SENSITIVE, "schedule")
+        sections = ("model", "data", "backend", "optimizer", "schedule")
         return json.dumps([dataclasses.asdict(getattr(config, k)) for k in sections] + [steps],
                           sort_keys=True)
 
