@@ -10,6 +10,7 @@ from flax import nnx
 
 from qtnet.config import Config, ConfigError, load
 from qtnet.data import register_dataset
+from qtnet.registry import Registry
 from qtnet.training import (Checkpoints, NonFiniteLossError, Trainer, batch_indices,
                             build_setup, evaluate, read_metrics, train)
 from qtnet.training import hooks
@@ -207,7 +208,7 @@ def test_after_training_tasks_run_and_report_in_the_summary(tmp_path):
 
 
 def test_a_requested_task_nobody_registered_is_an_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(hooks, "_TASKS", {})
+    monkeypatch.setattr(hooks, "_TASKS", Registry("after-training task"))
     config = load(Config, TINY, [*MLP, "circuit.evaluate=true"])
     with pytest.raises(ConfigError, match="circuit.evaluate: no after-training task 'circuit' "
                                           "is registered"):
