@@ -23,19 +23,13 @@ import numpy as np
 
 from qtnet.tn.mps_pytree import MPS
 from qtnet.tn.program import compile_program, route_two_site
-from qtnet.tn.svd import eigh_desc, truncation_mask
+from qtnet.tn.svd import right_singular, truncation_mask
 from qtnet.tn.shapes import (BondVector, BrickworkPairs, BrickworkSingles, Gate, GateSequence,
                              GateSites, PairLayer, RealScalar, SingleSiteLayer, SiteTensor)
 
 
 def _keep(mps: MPS, max_bond: int | None) -> int:
     return mps.bond_cap if max_bond is None else min(int(max_bond), mps.bond_cap)
-
-
-def _safe_sqrt(x):
-    """sqrt with a zero (not infinite) derivative at 0."""
-    pos = x > 0
-    return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), 0.0)
 
 
 def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate, keep: int,
@@ -51,16 +45,17 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     Returns:
       ``(b1', b2', s_mid [c], kept_fraction, ranks[i+1]')``.
 
-    The right factor comes from the Gram matrix of the two-site centre regularised on R, the
-    right slots the state can reach (``r < ranks[i+2]``)::
+    The right factor is that of the SVD of the two-site centre, with its null space ordered
+    so that R, the right slots the state can reach (``r < ranks[i+2]``), comes first::
 
-        gram = theta^dagger theta + |theta|^2 P_R   -->   eigenvectors, descending
+        theta = sum_k s_k u_k v_k^dagger   -->   v: nonzero s (descending), R's null vectors,
+                                                  the rest (:func:`qtnet.tn.svd.right_singular`)
 
-    R's vectors come first, ordered by singular value (their eigenvalue is s^2 + |theta|^2),
-    so when R fits in the bond every direction the state can grow into is kept, including
-    those whose singular value is zero right now. A plain SVD would keep an arbitrary subset
-    of the zero-singular-value vectors, and the derivative of any parameter that raises the
-    bond's rank (e.g. at a product state) would come out wrong.
+    When R fits in the bond every direction the state can grow into is kept, including those
+    whose singular value is zero right now. A plain SVD would keep an arbitrary subset of the
+    zero-singular-value vectors, and the derivative of any parameter that raises the bond's
+    rank (e.g. at a product state) would come out wrong. No Gram matrix ``theta^dagger theta``
+    is formed, so single precision keeps the accuracy of the SVD (see docs/engine.md).
     """
     c, d, _ = b1.shape
     real = jnp.finfo(b1.dtype).dtype
@@ -69,21 +64,19 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     pair = jnp.einsum("xypq,apqc->axyc", g, pair)                    # [l o1 o2 r]
     in_r = jnp.broadcast_to(jnp.arange(c) < rank_right, (d, c)).reshape(d * c).astype(real)
     theta = (lam.astype(pair.dtype)[:, None, None, None] * pair).reshape(c * d, d * c)
-    theta = theta * in_r.astype(theta.dtype)[None, :]
-    pair = pair.reshape(c * d, d * c)                                # [(l o1), (o2 r)]
+    theta = theta * in_r.astype(theta.dtype)[None, :]                # [(l o1), (o2 r)]
+    pair = pair.reshape(c * d, d * c)
 
     total = jnp.sum(jnp.abs(theta) ** 2)
     tiny = jnp.finfo(real).tiny
-    reg = jnp.where(total > 0, total, 1.0)
-    gram = jnp.conj(theta).T @ theta + jnp.diag(reg * in_r).astype(theta.dtype)
-    w, v = eigh_desc(gram)                                           # [(q r)], [(q r), k]
+    s_all, v = right_singular(theta, in_r)                           # [(q r)], [(q r), k]
     in_span = jnp.sum(jnp.abs(v) ** 2 * in_r[:, None], axis=0)       # ~1 for R, ~0 outside
-    s2_all = jnp.where(in_span > 0.5, jnp.maximum(w - reg * in_span, 0.0), 0.0)
-    s2, v = s2_all[:c], v[:, :c]
-    mask = truncation_mask(_safe_sqrt(s2), keep, cutoff) & (in_span[:c] > 0.5)
-    s2 = jnp.where(mask, s2, 0.0)
-    # Weight dropped = what is not kept. Measured this way an untruncated update reports
-    # exactly zero, while s^2 = w - |theta|^2 itself carries rounding of order eps |theta|^2.
+    s_all = jnp.where(in_span > 0.5, s_all, 0.0)
+    s, v = s_all[:c], v[:, :c]
+    mask = truncation_mask(s, keep, cutoff) & (in_span[:c] > 0.5)
+    s = jnp.where(mask, s, 0.0)
+    s2_all, s2 = s_all ** 2, s ** 2
+    # Weight dropped = what is not kept, so an untruncated update reports exactly zero.
     dropped = jnp.sum(s2_all) - jnp.sum(s2)
     kept = jnp.maximum(total - dropped, tiny)
     inv = 1.0 / jnp.sqrt(kept)
@@ -95,8 +88,7 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     # zero-weight ones among them come in no particular order, so a tighter count such as
     # min(d * rank_l, rank_m * gate_rank) would not say *which* slots stay empty).
     rank_new = jnp.minimum(keep, d * rank_right)
-    s_mid = _safe_sqrt(s2)
-    s_mid = s_mid / jnp.sqrt(jnp.maximum(jnp.sum(s2), tiny))         # unit Schmidt vector
+    s_mid = s / jnp.sqrt(jnp.maximum(jnp.sum(s2), tiny))         # unit Schmidt vector
     return b1_new, b2_new, s_mid, frac, rank_new.astype(jnp.int32)
 
 

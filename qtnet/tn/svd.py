@@ -130,3 +130,94 @@ def _eigh_desc_jvp(primals, tangents):
     f = _safe_inv(w[..., None, :] - w[..., :, None], eps)        # 1/(w_j - w_i), 0 on diag
     dv = v @ (f.astype(dp.dtype) * dp)
     return (w, v), (dw.astype(real), dv)
+
+
+def _noise_floor(dtype, n: int) -> float:
+    """Singular values below this fraction of ||a||_F are rounding noise for an n-column a."""
+    return float(10.0 * np.sqrt(n) * np.finfo(jnp.finfo(dtype).dtype).eps)
+
+
+@jax.custom_jvp
+def right_singular(a: Matrices, favoured: jax.Array) -> tuple[SingularValues, Matrices]:
+    """Right singular vectors of ``a [..., m, n]``, with the null space ordered.
+
+    Args:
+      a: matrices (``m >= n``) whose columns outside ``favoured`` are zero.
+      favoured: ``[..., n]`` 0/1 mask of the columns (right slots) that may carry weight.
+
+    Returns:
+      ``(s [..., n], v [..., n, n])``: ``a = sum_k s_k u_k v_k^dagger``, ``v`` unitary, ordered
+      as nonzero singular values (descending), then the null vectors inside ``favoured``, then
+      those outside. Values at the rounding-noise level are returned as exact zeros.
+
+    No Gram matrix is formed (its eigendecomposition would square the condition number):
+    one SVD of ``a`` gives the nonzero part; the null space is then rebuilt from fixed
+    generic vectors of the favoured slots, projected off the nonzero singular vectors, and
+    one QR completes the basis. The first of those vectors span the favoured null space, so
+    they sort before the slots outside ``favoured``.
+    """
+    real = jnp.finfo(a.dtype).dtype
+    n = a.shape[-1]
+    norm = jnp.sqrt(jnp.sum(jnp.abs(a) ** 2, axis=(-2, -1), keepdims=True))   # [..., 1, 1]
+    _, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    v = _h(vh)
+    nz = s > _noise_floor(real, n) * norm[..., 0]
+    # Null columns of v are an arbitrary basis of the null space. Replace them by fixed
+    # generic vectors of the favoured slots projected off the nonzero ones: the first of them
+    # span the favoured null space, and the orthonormal completion (QR) is the rest.
+    gen = np.random.default_rng(0).normal(size=(2, n, n))
+    gen = gen[0] + 1j * gen[1] if jnp.iscomplexobj(a) else gen[0]
+    fav = favoured[..., :, None].astype(a.dtype) * jnp.asarray(gen, a.dtype)
+    v_nz = v * nz[..., None, :].astype(a.dtype)
+    fav = fav - v_nz @ (_h(v_nz) @ fav)
+    y = jnp.where(nz[..., None, :], v, fav)
+    v, r = jnp.linalg.qr(y)
+    # QR keeps the nonzero columns up to a phase; take the phase out (r's diagonal).
+    d = jnp.diagonal(r, axis1=-2, axis2=-1)
+    ph = jnp.where(nz, d / jnp.where(jnp.abs(d) > 0, jnp.abs(d), 1.0), 1.0)
+    v = v * ph[..., None, :]
+    s = jnp.where(nz, s, 0.0)
+    return s, v
+
+
+@right_singular.defjvp
+def _right_singular_jvp(primals, tangents):
+    """``V^dagger dV`` from ``dP = U^dagger da V`` without squared gaps::
+
+        (V^dagger dV)_ij = H_ij / (s_j - s_i) - K_ij / (s_i + s_j),
+        H = (dP + dP^dagger) / 2,   K = (dP - dP^dagger) / 2,
+
+    Only ``1/(s_j - s_i)`` between two nonzero values is broadened, to
+    ``x^3 / (x^4 + w^4)`` with ``w = machine-eps^(3/4) s_max`` (on the gap itself, not on the
+    gap of the squares). The quartic form is exact to ``(w/x)^4`` above the width (a gap of
+    ``1e-4 s_max`` is blurred by 2e-5 in single precision) and falls as ``x^3`` below it, so
+    a degeneracy that rounding has split by ``~eps s_max`` contributes ``~eps^3/w^4``, not
+    the ``1/x`` that would turn rounding into gradient noise. ``1/(s_i + s_j)`` needs no
+    broadening. A nonzero value against a zero one gives the exact ``-dP_ij / s_i`` (the
+    derivative that lets a bond's rank grow); two zeros give 0 (gauge, or structurally zero).
+    """
+    (a, favoured), (da, _) = primals, tangents
+    s, v = right_singular(a, favoured)
+    real = s.dtype
+    nz = s > 0
+    s_safe = jnp.where(nz, s, 1.0)
+    u = (a @ v) * (nz / s_safe)[..., None, :].astype(a.dtype)           # zero where s = 0
+    dp = _h(u) @ da @ v                                                  # [..., n, n]
+    ds = jnp.where(nz, jnp.real(jnp.diagonal(dp, axis1=-2, axis2=-1)), 0.0)
+    herm = 0.5 * (dp + _h(dp))
+    anti = 0.5 * (dp - _h(dp))
+    s_i, s_j = s[..., :, None], s[..., None, :]
+    nz_i, nz_j = nz[..., :, None], nz[..., None, :]
+    both = nz_i & nz_j
+    smax = jnp.where(nz[..., :1], s[..., :1], 1.0)[..., None]          # [..., 1, 1]
+    diff = s_j - s_i
+    x = diff / smax                                                   # scale-free gap
+    w4 = float(np.finfo(real).eps) ** 3                               # width eps^(3/4) s_max
+    off = ~jnp.eye(s.shape[-1], dtype=bool)
+    f_diff = jnp.where(both, x ** 3 / (x ** 4 + w4) / smax,
+                       jnp.where(nz_i | nz_j, 1.0 / jnp.where(both | ~(nz_i | nz_j), 1.0, diff),
+                                 0.0)) * off
+    summ = s_i + s_j
+    f_sum = jnp.where(nz_i | nz_j, 1.0 / jnp.where(nz_i | nz_j, summ, 1.0), 0.0) * off
+    omega = f_diff.astype(a.dtype) * herm - f_sum.astype(a.dtype) * anti
+    return (s, v), (ds.astype(real), v @ omega)

@@ -47,3 +47,39 @@ def test_truncation_mask_cap_and_cutoff():
     assert truncation_mask(s, 3, 0.0).tolist() == [True, True, True, False]
     assert truncation_mask(s, 4, 1e-3).tolist() == [True, True, True, False]
     assert truncation_mask(s, 1, 0.0).tolist() == [True, False, False, False]
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_right_singular_orders_null_space_and_differentiates_exactly(cplx):
+    from qtnet.tn.svd import right_singular
+
+    rng = np.random.default_rng(7)
+    n, rank = 8, 3                              # rank-deficient: 5 zero singular values
+    def rand(*shape):
+        return rng.normal(size=shape) + (1j * rng.normal(size=shape) if cplx else 0)
+
+    favoured = np.array([1, 1, 1, 1, 1, 0, 0, 0], float)
+    a = (rand(n, rank) @ rand(rank, n)) * favoured
+    s, v = right_singular(jnp.asarray(a), jnp.asarray(favoured))
+    np.testing.assert_allclose(np.asarray(s[:rank]), np.linalg.svd(a, compute_uv=False)[:rank])
+    assert np.all(np.asarray(s[rank:]) == 0.0)
+    weight_in_favoured = np.sum(np.abs(np.asarray(v)) ** 2 * favoured[:, None], axis=0)
+    np.testing.assert_allclose(weight_in_favoured, [1] * 5 + [0] * 3, atol=1e-12)
+
+    # A gauge-invariant function: the projector on the nonzero singular vectors (whose
+    # derivative is the exact 1/s term against the null space) and s; tangents stay inside
+    # the favoured columns.
+    m = rand(n, n)
+    m = m + np.conj(m.T)
+    def f(x):
+        s, v = right_singular(x, jnp.asarray(favoured))
+        proj = v[:, :rank] @ jnp.conj(v[:, :rank]).T
+        return jnp.real(jnp.trace(proj @ m)) + jnp.sum(s ** 3)
+
+    da = rand(n, n) * favoured
+    _, tangent = jax.jvp(f, (jnp.asarray(a),), (jnp.asarray(da),))
+    h = 1e-6
+    fd = (f(a + h * da) - f(a - h * da)) / (2 * h)
+    assert float(tangent) == pytest.approx(float(fd), rel=1e-6)
+    zero = jax.grad(f)(jnp.zeros((n, n), a.dtype))
+    assert np.all(np.isfinite(np.asarray(zero)))
