@@ -3,7 +3,8 @@ samples are sampled nodes (their bit strings), labels come from a deep polynomia
 (:class:`qtnet.models.deep_sign.DeepSign`, L = 3 layers, degree 8) run on the MPS at a
 LARGER bond than the student's, and the dataset hands the student Alice's hop state Φ.
 
-Alice's side is built once: random low-bond features |X> on ``node | feat``, the grid's T as
+Alice's side is built once: features |X> on ``node | feat`` (uniform plus a random low-bond
+part of relative weight ``feature_noise``), the grid's T as
 a bond-9 MPO, Φ = Σ_k |k> T^k|X> at the teacher's bond ``teacher_bond``, scaled by √(2^n) so
 that a node's amplitudes are O(1). The teacher runs its whole circuit at ``teacher_bond``; its
 output biases are set so that its classes are about equally frequent (it stays in the
@@ -46,7 +47,9 @@ class GridDeepConfig:
     sampled_nodes: int = field(20000, min=8, help="nodes drawn (with replacement, then the "
                                "distinct ones); 70% train, 15% val, 15% test")
     feature_qubits: int = field(3, min=1, max=8, help="feature-register qubits")
-    feature_bond: int = field(4, min=1, help="bond of the random feature MPS")
+    feature_bond: int = field(4, min=1, help="bond of the random part of the features")
+    feature_noise: float = field(0.3, min=0.0, help="weight of the random part against the "
+                                 "uniform part of |X> (per-node rms, relative)")
     classes: int = field(4, min=2, max=8, help="classes of the teacher circuit")
     max_bond: int = field(16, min=1, help="bond of the hop state handed to the student")
     teacher_bond: int = field(32, min=1, help="bond of the teacher's hop state and circuit")
@@ -95,8 +98,14 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
     n, hops = config.graph_qubits, config.hops
     dtype = jnp.float64 if config.dtype == "float64" else jnp.float32
     start = time.perf_counter()
-    features = tn.random_mps(jax.random.PRNGKey(config.seed), n + config.feature_qubits,
-                             config.feature_bond, max_bond=config.teacher_bond, dtype=dtype)
+    sites = n + config.feature_qubits
+    # |X> = uniform + noise * random (both unit): a random low-bond MPS alone has heavy-tailed
+    # node amplitudes, which a degree-2^L teacher turns into a few huge logits
+    uniform = tn.scale(tn.product_state(np.ones((sites, 2)), dtype=dtype), 2.0 ** (-sites / 2))
+    noise = tn.random_mps(jax.random.PRNGKey(config.seed), sites, config.feature_bond,
+                          max_bond=config.teacher_bond, dtype=dtype)
+    features = tn.add(uniform, tn.scale(noise, config.feature_noise),
+                      max_bond=config.teacher_bond)
     phi = hop_state(grid_propagation_mpo(n // 2, dtype), features, hops,
                     max_bond=config.teacher_bond)
     phi = tn.scale(phi, math.sqrt(2.0**n))            # a node's amplitudes are O(1)
