@@ -99,7 +99,7 @@ def grid_teacher_dataset(config: GridConfig) -> Dataset:
     info = {"graph": f"periodic grid {2 ** (n // 2)} x {2 ** (n // 2)}", "nodes": 2**n,
             "qubits": phi.n_sites, "max_bond": chi, "bond_used": phi.max_bond_used(),
             "hop_state_fidelity": float(phi.fidelity_estimate),
-            "build_seconds": build_seconds, "peak_rss_gb": _peak_rss_gb(),
+            "build_seconds": build_seconds, "peak_rss_gb": peak_rss_gb(),
             "class_counts": np.bincount(y, minlength=config.classes).tolist()}
     (tr, va, te) = parts
     return Dataset("grid", x[tr], y[tr], x[te], y[te], config.classes, x[va], y[va], None,
@@ -124,5 +124,5 @@ def _pad(nodes: np.ndarray) -> np.ndarray:
     return np.concatenate([nodes, np.zeros(CHUNK - len(nodes), np.int64)])
 
 
-def _peak_rss_gb() -> float:
+def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20

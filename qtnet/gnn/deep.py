@@ -1,17 +1,19 @@
-"""Deep polynomial layers as MPS operations: L stacked layers of degree 2, degree 2^L in the
-data, trained end to end through the MPS backend (gradients through MPO applications,
-Hadamard products and their compressions).
+"""Deep polynomial layers as tensor-network operations: L stacked layers of degree 2, degree
+2^L in the data, on any backend (``mps`` or ``dense``), with gradients through every MPO
+application, Hadamard product and compression.
 
-On ``node | feat`` registers, from a data state |ψ_0> (e.g. a hop state's k = 1 slice, or
-|X>):
+On ``node | rest`` registers (``rest`` = ``hop | feat`` for a hop state, or ``feat``), from a
+data state |ψ_0> (a hop state Φ = Σ_k |k> T^k|X>, or |X>):
 
-    φ_l   = W_l ψ_{l-1}                         W_l: an MPO on the feat register (its cores
-                                                are the parameters: a tensor-train layer)
+    φ_l   = W_l ψ_{l-1}                         W_l: an MPO on the ``rest`` register (its
+                                                cores are the parameters: a tensor-train layer)
     ψ_l   = c0_l |1> + c1_l φ_l + c2_l φ_l ⊙ φ_l     (|1>: all ones; ⊙ elementwise)
-    z[v, c] = <v, c| W_out ψ_L>                 per-node logits, read as amplitudes
+    z[v, c] = <v, c| W_out ψ_L>                 per-node logits, read as amplitudes (class c is
+                                                the basis index c of the ``rest`` register)
 
-On hardware every layer doubles the copies a read-out needs (2^L copies per shot); here every
-Hadamard product squares the bond before compressing it back to ``max_bond``.
+On hardware every layer doubles the copies a read-out needs (2^L copies per shot). On the MPS
+backend every operation is compressed to ``max_bond`` and its kept weight multiplies the
+state's fidelity estimate.
 """
 
 from __future__ import annotations
@@ -21,57 +23,94 @@ import jax.numpy as jnp
 import numpy as np
 
 from qtnet import tn
-from qtnet.gnn.synthetic import HopFeatures
+from qtnet.tn import backends
 from qtnet.tn.mpo import MPO
 
+POLY_INIT = (0.0169394634313126, 0.5, 0.3078363963999393)    # the paper's GELU fit
 
-def init_params(key, layers: int, feat_qubits: int, *, bond: int = 4, scale: float = 0.5,
+
+def init_params(key, layers: int, rest_qubits: int, *, bond: int = 4, scale: float = 0.5,
                 dtype=jnp.float64) -> dict:
-    """Random MPO cores ``w [L, f, D, 2, 2, D]``, ``w_out [f, D, 2, 2, D]`` (near identity
-    plus noise) and polynomial coefficients ``coef [L, 3]`` (the paper's GELU fit)."""
+    """Random MPO cores ``w [L, k, D, 2, 2, D]``, ``w_out [k, D, 2, 2, D]`` (near identity
+    plus noise; ``k = rest_qubits``) and polynomial coefficients ``coef [L, 3]`` (the
+    paper's GELU fit)."""
     k1, k2 = jax.random.split(key)
     eye = jnp.zeros((bond, 2, 2, bond), dtype).at[0, :, :, 0].set(jnp.eye(2, dtype=dtype))
 
     def cores(k, lead):
-        noise = jax.random.normal(k, (*lead, feat_qubits, bond, 2, 2, bond), dtype)
+        noise = jax.random.normal(k, (*lead, rest_qubits, bond, 2, 2, bond), dtype)
         return eye + scale * noise / bond
 
     return {"w": cores(k1, (layers,)), "w_out": cores(k2, ()),
-            "coef": jnp.tile(jnp.asarray([0.0169394634313126, 0.5, 0.3078363963999393],
-                                         dtype), (layers, 1))}
+            "coef": jnp.tile(jnp.asarray(POLY_INIT, dtype), (layers, 1))}
 
 
-def _on_feat(cores, n_node: int) -> MPO:
-    return tn.mpo_embed(MPO(cores), n_node, n_node + cores.shape[0])
+def on_rest(cores, n_sites: int) -> MPO:
+    """The MPO of ``cores [k, D, 2, 2, D]`` on the last ``k`` of ``n_sites`` (identity on the
+    node register before them)."""
+    k = cores.shape[0]
+    return tn.mpo_embed(MPO(cores), n_sites - k, n_sites)
 
 
-def forward_state(params: dict, psi: tn.MPS, n_node: int, *, max_bond: int) -> tn.MPS:
-    """``W_out ψ_L`` as an MPS (bond cap ``max_bond``)."""
+def forward_state(params: dict, psi, *, max_bond: int | None, backend: str = "mps",
+                  cutoff: float = 0.0):
+    """``W_out ψ_L`` as a state of ``backend`` (every operation compressed to ``max_bond``).
+
+    Args:
+      params: ``w [L, k, D, 2, 2, D]``, ``w_out [k, D, 2, 2, D]``, ``coef [L, 3]``.
+      psi: the data state (an MPS; the dense backend takes its statevector).
+      max_bond: bond cap of every intermediate state (ignored by the dense backend).
+    """
+    be = backends.get(backend)
     n = psi.n_sites
-    psi, _ = tn.canonicalize(psi, max_bond=max_bond)      # the scan carries this shape
-    ones = tn.product_state(jnp.ones((n, 2)), max_bond=max_bond, dtype=psi.dtype)
-    kw = {"max_bond": max_bond}
+    if be.state_type is not type(psi):
+        psi = be.encode(tn.to_dense(psi), dtype=psi.dtype)
+    kw = {"max_bond": max_bond, "cutoff": cutoff}
+    psi = be.compress(psi, **kw)                   # the layer scan carries this shape
+    ones = be.product_state(jnp.ones((n, 2)), max_bond=max_bond or 1, dtype=psi.dtype)
 
     def layer(psi, p):
         w, c = p
-        phi = tn.apply_mpo(_on_feat(w, n_node), psi, **kw)
-        out = tn.add(tn.scale(phi, c[1]), tn.scale(tn.hadamard(phi, phi, **kw), c[2]), **kw)
-        return tn.add(out, tn.scale(ones, c[0]), **kw), None
+        phi = be.apply_mpo(on_rest(w, n), psi, **kw)
+        out = be.add(be.scale(phi, c[1]), be.scale(be.hadamard(phi, phi, **kw), c[2]), **kw)
+        return be.add(out, be.scale(ones, c[0]), **kw), None
 
     psi, _ = jax.lax.scan(layer, psi, (params["w"], params["coef"]))
-    return tn.apply_mpo(_on_feat(params["w_out"], n_node), psi, **kw)
+    return be.apply_mpo(on_rest(params["w_out"], n), psi, **kw)
 
 
-def logits_at(params: dict, psi: tn.MPS, bits, n_node: int, n_classes: int, *,
-              max_bond: int) -> jax.Array:
+def amplitudes_at(state, bits, n_classes: int, *, backend: str = "mps") -> jax.Array:
+    """``[B, C]`` amplitudes <v, c|state> of the nodes given as bits ``[B, n_node]`` (site 0
+    most significant), class c the basis index c of the register after the node register.
+
+    One overlap with a basis product state per (node, class): O(n χ²) each on the MPS
+    backend, so a batch of sampled nodes is read without ever forming the state vector.
+    """
+    be = backends.get(backend)
+    n, n_node = state.n_sites, bits.shape[-1]
+    rest = n - n_node
+    classes = jnp.asarray(((np.arange(n_classes)[:, None] >> np.arange(rest - 1, -1, -1))
+                           & 1).astype(np.int32))                      # [C, rest]
+
+    def one(node_bits, class_bits):
+        word = jnp.concatenate([node_bits.astype(jnp.int32), class_bits])
+        bra = be.product_state(jax.nn.one_hot(word, 2, dtype=state.dtype), dtype=state.dtype)
+        return be.overlap(bra, state)
+
+    per_node = jax.vmap(lambda b: jax.vmap(lambda c: one(b, c))(classes))
+    return jnp.real(per_node(bits))
+
+
+def logits_at(params: dict, psi, bits, n_node: int, n_classes: int, *,
+              max_bond: int | None, backend: str = "mps") -> jax.Array:
     """``[B, C]`` logits of the nodes given as bits ``[B, n_node]``."""
-    out = forward_state(params, psi, n_node, max_bond=max_bond)
-    amps = HopFeatures(out, n_node, 0, 2 ** (psi.n_sites - n_node)).of_bits(bits)
-    return amps[:, 0, :n_classes]
+    del n_node                                          # the bits' width says it
+    out = forward_state(params, psi, max_bond=max_bond, backend=backend)
+    return amplitudes_at(out, bits, n_classes, backend=backend)
 
 
 def dense_logits(params: dict, x: np.ndarray, n_classes: int) -> jax.Array:
-    """The same model on a dense ``x [N, F]`` (the reference)."""
+    """The same model on a dense ``x [N, 2^k]`` (the reference: plain matrix algebra)."""
     dense = lambda cores: tn.mpo_to_dense(MPO(cores))                          # noqa: E731
 
     def layer(psi, p):

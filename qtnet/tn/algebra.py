@@ -15,6 +15,7 @@ from qtnet.tn.checks import check_same_sites
 from qtnet.tn.mpo import MPO
 from qtnet.tn.mps import MPS
 from qtnet.tn.shapes import Samples
+from qtnet.tn.svd import svd, truncation_mask
 
 
 def _merge_fidelity(*states):
@@ -98,3 +99,58 @@ def sample(key: jax.Array, mps: MPS, n_samples: int) -> Samples:
         return xs
 
     return jax.vmap(one)(jax.random.split(key, n_samples))
+
+
+def hadamard_zipup(a: MPS, b: MPS, *, max_bond: int | None = None, cutoff: float = 0.0,
+                   oversample: int = 2) -> MPS:
+    """Elementwise product ``a ⊙ b`` compressed as it is multiplied (zip-up): the bond
+    ``ca * cb`` is never formed across the chain, only one site at a time.
+
+    One left-to-right sweep carries ``C [χ, a, b]`` (the new bond against the inputs' bonds);
+    at each site ``M[(x p), (a' b')] = Σ C[x, a, b] A[a, p, a'] B[b, p, b']`` is split by an
+    SVD truncated to the sweep's bond ``oversample * max_bond``, ``U`` becomes the site
+    tensor and ``S Vh`` the next carry. The sweep's splits are not in canonical form (the
+    rest of the product is a contraction, not an isometry, for canonical inputs), hence the
+    wider sweep bond; a final :func:`canonicalize` truncates optimally to ``max_bond`` /
+    ``cutoff`` and restores the right-canonical form. The kept fraction of every split's
+    weight multiplies the fidelity estimate. Cost per site O(χ² ca cb d) flops, against
+    O((ca cb)^3 d) for :func:`hadamard`'s canonicalisation of the full ``ca * cb`` bond.
+    """
+    check_same_sites(a, b, "hadamard_zipup")
+    n, ca, d, _ = a.tensors.shape
+    cb = b.bond_cap
+    target = int(max_bond or max(ca, cb))
+    chi = min(oversample * target, ca * cb)               # the sweep's bond
+    dtype = jnp.result_type(a.dtype, b.dtype)
+    rdt = jnp.finfo(dtype).dtype
+    keep = min(chi, chi * d, ca * cb)
+    tiny = jnp.finfo(rdt).tiny
+
+    def step(carry, sites):
+        c, log_norm, log_fid = carry                          # c [χ, ca, cb]
+        ta, tb = sites                                        # [ca, d, ca], [cb, d, cb]
+        t = jnp.einsum("xab,apc->xbpc", c, ta)                # [χ, cb, d, ca]
+        m = jnp.einsum("xbpc,bpd->xpcd", t, tb).reshape(chi * d, ca * cb)   # [(x p), (a' b')]
+        u, s, vh = svd(m)
+        mask = truncation_mask(s, keep, 0.0)[:keep]
+        s_k = jnp.where(mask, s[:keep], 0.0)
+        total, kept = jnp.sum(s**2), jnp.sum(s_k**2)
+        nrm = jnp.sqrt(jnp.maximum(kept, tiny))
+        frac = jnp.where(total > 0, kept / jnp.where(total > 0, total, 1), 1.0)
+        site = jnp.pad((u[:, :keep] * mask[None, :]).reshape(chi, d, keep),
+                       ((0, 0), (0, 0), (0, chi - keep)))     # "l p r", left-orthonormal
+        nxt = jnp.pad((s_k / nrm)[:, None].astype(dtype) * vh[:keep],
+                      ((0, chi - keep), (0, 0))).reshape(chi, ca, cb)
+        return (nxt, log_norm + jnp.log(nrm), log_fid + jnp.log(frac)), site
+
+    c0 = jnp.zeros((chi, ca, cb), dtype).at[0, 0, 0].set(1.0)
+    init = (c0, jnp.zeros((), rdt), jnp.zeros((), rdt))
+    (c, log_norm, log_fid), sites = jax.lax.scan(
+        step, init, (a.tensors.astype(dtype), b.tensors.astype(dtype)))
+    # Close the right boundary: the inputs' bonds end on index 0.
+    last = jnp.einsum("xpy,y->xp", sites[-1], c[:, 0, 0])
+    sites = sites.at[-1].set(jnp.zeros_like(sites[-1]).at[:, :, 0].set(last))
+    raw = MPS(sites, jnp.zeros((n + 1, chi), rdt), a.log_norm + b.log_norm + log_norm,
+              _merge_fidelity(a, b) + log_fid, a.ranks)
+    out, _ = canonicalize(raw, max_bond=target, cutoff=cutoff)
+    return out

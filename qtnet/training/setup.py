@@ -61,7 +61,7 @@ def build_setup(config: Config) -> Setup:
     _set_precision(config)
     data = load_dataset(config.data)
     model = build_model(config, data.sample_shape, data.n_classes,
-                        nnx.Rngs(params=config.training.seed))
+                        nnx.Rngs(params=config.training.seed), data=data)
     tx = build_optimizer(config)
     graphdef, state = init_state(model, tx, config.training.seed)
     # Committed to the device, as a restored state is: a resume then reuses the compiled

@@ -46,3 +46,28 @@ def test_deep_mps_forward_and_gradients_match_dense_and_training_lowers_the_loss
             params = optax.apply_updates(params, updates)
             losses.append(float(value))
         assert losses[-1] < 0.6 * losses[0]
+
+
+def test_zipup_hadamard_is_exact_with_room_and_measures_what_it_discards():
+    from qtnet.tn.algebra import hadamard_zipup
+
+    with jax.enable_x64(True):
+        a = tn.random_mps(jax.random.PRNGKey(2), 6, 4, max_bond=8, dtype=jnp.float64)
+        b = tn.random_mps(jax.random.PRNGKey(3), 6, 3, max_bond=8, dtype=jnp.float64)
+        exact = tn.to_dense(a) * tn.to_dense(b)
+        zip_up = jax.jit(hadamard_zipup, static_argnames="max_bond")
+
+        def error(state):
+            return float(jnp.linalg.norm(tn.to_dense(state) - exact) / jnp.linalg.norm(exact))
+
+        full = zip_up(a, b, max_bond=8)                  # 2^(6/2): every bond exact
+        assert error(full) < 1e-12 and float(full.fidelity_estimate) > 1 - 1e-12
+        errors, fidelities = [], []
+        for chi in (2, 4):
+            out = zip_up(a, b, max_bond=chi)
+            errors.append(error(out))
+            fidelities.append(float(out.fidelity_estimate))
+        assert errors[0] > errors[1] > 1e-6 and fidelities[0] < fidelities[1] < 1
+        # the estimate tracks the true loss: 1 - F is of the order of the squared error
+        for e, f in zip(errors, fidelities):
+            assert 0.2 * e**2 < 1 - f < 5 * e**2 + 1e-3

@@ -1,0 +1,142 @@
+"""The deep-circuit teacher task on a 2^n-node periodic grid (``data.type: grid_deep``):
+samples are sampled nodes (their bit strings), labels come from a deep polynomial SIGN circuit
+(:class:`qtnet.models.deep_sign.DeepSign`, L = 3 layers, degree 8) run on the MPS at a
+LARGER bond than the student's, and the dataset hands the student Alice's hop state Φ.
+
+Alice's side is built once: features |X> on ``node | feat`` (uniform plus a random low-bond
+part of relative weight ``feature_noise``), the grid's T as
+a bond-9 MPO, Φ = Σ_k |k> T^k|X> at the teacher's bond ``teacher_bond``, scaled by √(2^n) so
+that a node's amplitudes are O(1). The teacher runs its whole circuit at ``teacher_bond``; its
+output biases are set so that its classes are about equally frequent (it stays in the
+family: the student has the same biases). The student gets Φ compressed to ``max_bond``
+(``Dataset.state``) and runs every operation at ``backend.max_bond``: its truncation error
+shows in its agreement with the teacher (the accuracy on held-out nodes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from qtnet.config import BackendConfig, ConfigError, field
+from qtnet.data.dataset import Dataset
+from qtnet.data.grid import balancing_offsets, peak_rss_gb
+from qtnet.data.registry import register_dataset
+
+CHUNK = 2048                  # nodes per teacher read-out call
+
+
+@dataclasses.dataclass(frozen=True)
+class CircuitDataset(Dataset):
+    """A dataset whose samples index a quantum state: ``state`` is the data state (an MPS)
+    that a circuit model (``model.type: deep_sign``) runs on."""
+
+    state: object = None
+
+
+@dataclasses.dataclass(frozen=True)
+class GridDeepConfig:
+    """``data`` section of the deep-circuit grid task (``data.type: grid_deep``)."""
+
+    type: str = field("grid_deep", help="dataset name")
+    graph_qubits: int = field(32, min=4, max=62, help="node-register qubits, even (2^n nodes)")
+    hops: int = field(3, min=1, max=63, help="SIGN hops R; R + 1 a power of two (1, 3, 7, ...)")
+    sampled_nodes: int = field(20000, min=8, help="nodes drawn (with replacement, then the "
+                               "distinct ones); 70% train, 15% val, 15% test")
+    feature_qubits: int = field(3, min=1, max=8, help="feature-register qubits")
+    feature_bond: int = field(4, min=1, help="bond of the random part of the features")
+    feature_noise: float = field(0.3, min=0.0, help="weight of the random part against the "
+                                 "uniform part of |X> (per-node rms, relative)")
+    classes: int = field(4, min=2, max=8, help="classes of the teacher circuit")
+    max_bond: int = field(16, min=1, help="bond of the hop state handed to the student")
+    teacher_bond: int = field(32, min=1, help="bond of the teacher's hop state and circuit")
+    teacher_layers: int = field(3, min=1, max=8, help="the teacher's L (degree 2^L)")
+    teacher_weight_bond: int = field(4, min=1, help="bond of the teacher's MPO cores")
+    teacher_scale: float = field(1.0, min=0.0, help="spread of the teacher's cores")
+    dtype: str = field("float64", choices=("float32", "float64"), help="of the states")
+    seed: int = field(0, min=0, help="seeds the features, the node sample and the teacher")
+
+    def validate(self) -> None:
+        """The grid is square, the hop register full, the teacher's bond at least the
+        student's hop state's."""
+        if self.graph_qubits % 2:
+            raise ConfigError(f"data.graph_qubits: a square grid needs an even number of "
+                              f"qubits, got {self.graph_qubits}")
+        if 2 ** round(math.log2(self.hops + 1)) != self.hops + 1:
+            raise ConfigError(f"data.hops: the grid's hop register must be full: hops + 1 a "
+                              f"power of two (1, 3, 7, ...), got {self.hops}")
+        if self.teacher_bond < self.max_bond:
+            raise ConfigError(f"data.teacher_bond: the teacher runs at a bond at least the "
+                              f"student's hop state's (data.max_bond = {self.max_bond}), got "
+                              f"{self.teacher_bond}")
+
+    def validate_backend(self, backend: BackendConfig) -> None:
+        """The student's bond must not exceed the teacher's (truncation error must show)."""
+        if backend.max_bond is not None and backend.max_bond > self.teacher_bond:
+            raise ConfigError(f"backend.max_bond: the student's bond ({backend.max_bond}) "
+                              f"exceeds the teacher's (data.teacher_bond = "
+                              f"{self.teacher_bond})")
+
+
+@register_dataset("grid_deep", GridDeepConfig)
+def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
+    """Build Φ, the teacher's labels of sampled nodes, and the 70 / 15 / 15 split; ``info``
+    records the bonds, the fidelity estimates and the teacher's class counts."""
+    # Imported here, not above: importing qtnet.data (the numpy loaders) stays free of JAX.
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from qtnet import tn
+    from qtnet.gnn.synthetic import grid_propagation_mpo, hop_state, node_bits
+    from qtnet.models.deep_sign import DeepSign
+
+    config.validate()
+    n, hops = config.graph_qubits, config.hops
+    dtype = jnp.float64 if config.dtype == "float64" else jnp.float32
+    start = time.perf_counter()
+    sites = n + config.feature_qubits
+    # |X> = uniform + noise * random (both unit): a random low-bond MPS alone has heavy-tailed
+    # node amplitudes, which a degree-2^L teacher turns into a few huge logits
+    uniform = tn.scale(tn.product_state(np.ones((sites, 2)), dtype=dtype), 2.0 ** (-sites / 2))
+    noise = tn.random_mps(jax.random.PRNGKey(config.seed), sites, config.feature_bond,
+                          max_bond=config.teacher_bond, dtype=dtype)
+    features = tn.add(uniform, tn.scale(noise, config.feature_noise),
+                      max_bond=config.teacher_bond)
+    phi = hop_state(grid_propagation_mpo(n // 2, dtype), features, hops,
+                    max_bond=config.teacher_bond)
+    phi = tn.scale(phi, math.sqrt(2.0**n))            # a node's amplitudes are O(1)
+
+    rng = np.random.default_rng(config.seed)
+    nodes = rng.permutation(np.unique(rng.integers(0, 2**n, size=config.sampled_nodes,
+                                                   dtype=np.int64)))
+    bits = node_bits(nodes, n)
+    teacher = DeepSign(phi, n, config.classes, layers=config.teacher_layers,
+                       weight_bond=config.teacher_weight_bond, max_bond=config.teacher_bond,
+                       init_scale=config.teacher_scale, rngs=nnx.Rngs(params=config.seed + 1))
+    out = jax.jit(teacher.output_state)()
+    read = jax.jit(teacher.read)
+    logits = np.concatenate([np.asarray(read(out, _pad(bits[i:i + CHUNK])))[:len(bits[i:i + CHUNK])]
+                             for i in range(0, len(bits), CHUNK)])
+    offsets = balancing_offsets(logits)
+    y = np.argmax(logits + offsets, -1).astype(np.int32)
+    student_phi = tn.compress(phi, max_bond=config.max_bond)[0]
+    info = {"graph": f"periodic grid {2 ** (n // 2)} x {2 ** (n // 2)}", "nodes": 2**n,
+            "qubits": phi.n_sites, "max_bond": config.max_bond,
+            "teacher_bond": config.teacher_bond, "teacher_layers": config.teacher_layers,
+            "hop_state_fidelity": float(student_phi.fidelity_estimate),
+            "teacher_fidelity": float(out.fidelity_estimate),
+            "build_seconds": time.perf_counter() - start, "peak_rss_gb": peak_rss_gb(),
+            "class_counts": np.bincount(y, minlength=config.classes).tolist()}
+    n_train, n_val = int(0.7 * len(nodes)), int(0.15 * len(nodes))
+    tr, va, te = np.split(np.arange(len(nodes)), [n_train, n_train + n_val])
+    return CircuitDataset("grid_deep", bits[tr], y[tr], bits[te], y[te], config.classes,
+                          bits[va], y[va], None, info, state=student_phi)
+
+
+def _pad(bits: np.ndarray) -> np.ndarray:
+    """A fixed-size chunk of node bits (one compiled read-out), padded with node 0."""
+    return np.concatenate([bits, np.zeros((CHUNK - len(bits), bits.shape[1]), bits.dtype)])
