@@ -6,8 +6,9 @@ every count by :data:`COMPLEX_FACTOR` (a complex multiply-add is 8 real operatio
 Decompositions use the textbook counts of Golub & Van Loan, *Matrix Computations* (4th ed.):
 a thin SVD of an m x n matrix (m >= n) with both factors costs min(14 m n^2 + 8 n^3,
 6 m n^2 + 20 n^3) (Golub-Reinsch and R-SVD, Fig. 8.6.1), a symmetric eigendecomposition
-with eigenvectors 9 m^3 (symmetric QR, §8.3). Elementwise passes are counted only where
-they are a step's whole work (a Hadamard product, a dense normalisation). The derivations
+with eigenvectors 9 m^3 (symmetric QR, §8.3), a Householder QR of an m x n matrix
+2 n^2 (m - n/3) plus 4 (m^2 n - m n^2 + n^3/3) to form Q (§5.2.2, §5.1.6). Elementwise
+passes are counted only where they are a step's whole work (a Hadamard product, a dense normalisation). The derivations
 are in ``docs/communication.md``; the shapes are those of ``qtnet.tn`` (MPS site tensors
 ``[chi, d, chi]`` padded to the bond cap, so the cost is that of the cap, not of the rank).
 """
@@ -22,6 +23,12 @@ def svd_flops(m: int, n: int) -> int:
     """Thin SVD ``[m, n] -> U [m, k], s [k], Vh [k, n]`` with ``k = min(m, n)``."""
     m, n = max(m, n), min(m, n)
     return min(14 * m * n**2 + 8 * n**3, 6 * m * n**2 + 20 * n**3)
+
+
+def qr_flops(m: int, n: int) -> int:
+    """Householder QR ``[m, n] -> Q [m, n], R [n, n]`` (``m >= n``), Q formed."""
+    m, n = max(m, n), min(m, n)
+    return 2 * n**2 * (3 * m - n) // 3 + 4 * (3 * m**2 * n - 3 * m * n**2 + n**3) // 3
 
 
 def eigh_flops(m: int) -> int:
@@ -60,11 +67,13 @@ def two_site_contraction(chi: int, d: int = 2) -> int:
 
 
 def two_site_decomposition(chi: int, d: int = 2) -> int:
-    """The factorisation of one two-site update's ``theta [(chi d), (d chi)]``: its Gram
-    matrix (2 m^3) and that matrix's eigendecomposition (9 m^3), ``m = chi d`` (the engine's
-    ``tn.evolve.two_site_update``; a plain SVD would be :func:`svd_flops` ``(m, m)``)."""
+    """The factorisation of one two-site update's ``theta [(chi d), (d chi)]``, ``m = chi d``
+    (the engine's ``tn.evolve.two_site_update`` via ``tn.svd.right_singular``): an SVD of
+    theta itself (:func:`svd_flops` ``(m, m)``), generic vectors projected off the nonzero
+    singular vectors (two ``[m, m] x [m, m]`` products, 4 m^3) and one QR that completes the
+    kept basis (:func:`qr_flops` ``(m, m)``)."""
     m = chi * d
-    return 2 * m**3 + eigh_flops(m)
+    return svd_flops(m, m) + 4 * m**3 + qr_flops(m, m)
 
 
 def canonicalize_flops(n: int, bond: int, chi: int, d: int = 2) -> tuple[int, int]:
