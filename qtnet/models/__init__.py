@@ -8,5 +8,6 @@ from qtnet.models.mlp import MLPClassifier, MLPConfig
 from qtnet.models.registry import available_models, build_model, register_model
 from qtnet.models.sign import SIGN, SignConfig
 
-__all__ = ["SIGN", "DeepSign", "DeepSignConfig", "Figure2Classifier", "Figure2Config", "MLPClassifier", "MLPConfig",
-           "SignConfig", "available_models", "build_model", "register_model", "register_size"]
+__all__ = ["SIGN", "DeepSign", "DeepSignConfig", "Figure2Classifier", "Figure2Config",
+           "MLPClassifier", "MLPConfig", "SignConfig", "available_models", "build_model",
+           "register_model", "register_size"]
