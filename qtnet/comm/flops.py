@@ -10,7 +10,8 @@ with eigenvectors 9 m^3 (symmetric QR, §8.3), a Householder QR of an m x n matr
 2 n^2 (m - n/3) plus 4 (m^2 n - m n^2 + n^3/3) to form Q (§5.2.2, §5.1.6). Elementwise
 passes are counted only where they are a step's whole work (a Hadamard product, a dense
 normalisation). The derivations are in ``docs/communication.md``; the shapes are those of
-``qtnet.tn`` (MPS site tensors ``[chi, d, chi]`` padded to the bond cap, so the cost is that of the cap, not of the rank).
+``qtnet.tn`` (MPS site tensors ``[chi, d, chi]`` padded to the bond cap, so the cost is that
+of the cap, not of the rank).
 """
 
 from __future__ import annotations
