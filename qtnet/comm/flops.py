@@ -29,7 +29,7 @@ def svd_flops(m: int, n: int) -> int:
 def qr_flops(m: int, n: int) -> int:
     """Householder QR ``[m, n] -> Q [m, n], R [n, n]`` (``m >= n``), Q formed."""
     m, n = max(m, n), min(m, n)
-    return 2 * n**2 * (3 * m - n) // 3 + 4 * (3 * m**2 * n - 3 * m * n**2 + n**3) // 3
+    return (2 * n**2 * (3 * m - n) + 4 * (3 * m**2 * n - 3 * m * n**2 + n**3)) // 3
 
 
 def eigh_flops(m: int) -> int:

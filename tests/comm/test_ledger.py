@@ -34,13 +34,15 @@ def test_mps_gate_layer_and_its_compression():
     #   single-site layer: 4 sites x 2 chi^2 d^2 = 4 * 2*4*4            = 128
     #   2 pair slots (n // 2), each B B (2 chi^3 d^2 = 64), gate (2 chi^2 d^4 = 128),
     #   new B_i (2 chi^3 d^2 = 64): 2 * 256                               = 512
-    #   compression per pair, m = chi d = 4: Gram 2 m^3 + eigh 9 m^3 = 704; 2 pairs = 1408
+    #   compression per pair, m = chi d = 4: SVD [4, 4] = min(14*4*16 + 8*64,
+    #   6*4*16 + 20*64) = 1408, projection 4 m^3 = 256, QR [4, 4] with Q
+    #   (2*16*8 + 4*64) // 3 = 170: 1834; 2 pairs = 3668
     costs = _costs(_one(4, Unitary("bob", "U", ("r",), 1)), max_bond=2)
     assert costs[(1, "gate_layer")] == (4 + 2, 128 + 512)
-    assert costs[(1, "compression")] == (2, 1408)
+    assert costs[(1, "compression")] == (2, 3668)
     # depth 2: twice that (every layer has n // 2 slots, identities included)
     costs = _costs(_one(4, Unitary("bob", "U", ("r",), 2)), max_bond=2)
-    assert costs[(1, "gate_layer")] == (12, 1280) and costs[(1, "compression")] == (4, 2816)
+    assert costs[(1, "gate_layer")] == (12, 1280) and costs[(1, "compression")] == (4, 7336)
 
 
 def test_mps_mpo_application_hadamard_and_compression():
