@@ -45,12 +45,17 @@ class GridConfig:
 
     def validate(self) -> None:
         """The grid is square and the hop register full."""
-        if self.graph_qubits % 2:
-            raise ConfigError(f"data.graph_qubits: a square grid needs an even number of "
-                              f"qubits, got {self.graph_qubits}")
-        if 2 ** round(math.log2(self.hops + 1)) != self.hops + 1:
-            raise ConfigError(f"data.hops: the grid's hop register must be full: hops + 1 a "
-                              f"power of two (1, 3, 7, ...), got {self.hops}")
+        check_grid_shape(self.graph_qubits, self.hops)
+
+
+def check_grid_shape(graph_qubits: int, hops: int) -> None:
+    """A square grid (an even number of node qubits) and a full hop register."""
+    if graph_qubits % 2:
+        raise ConfigError(f"data.graph_qubits: a square grid needs an even number of "
+                          f"qubits, got {graph_qubits}")
+    if 2 ** round(math.log2(hops + 1)) != hops + 1:
+        raise ConfigError(f"data.hops: the grid's hop register must be full: hops + 1 a "
+                          f"power of two (1, 3, 7, ...), got {hops}")
 
 
 @register_dataset("grid", GridConfig)

@@ -23,7 +23,7 @@ import numpy as np
 
 from qtnet.config import BackendConfig, ConfigError, field
 from qtnet.data.dataset import Dataset
-from qtnet.data.grid import balancing_offsets, peak_rss_gb
+from qtnet.data.grid import balancing_offsets, check_grid_shape, peak_rss_gb
 from qtnet.data.registry import register_dataset
 
 CHUNK = 2048                  # nodes per teacher read-out call
@@ -62,12 +62,7 @@ class GridDeepConfig:
     def validate(self) -> None:
         """The grid is square, the hop register full, the teacher's bond at least the
         student's hop state's."""
-        if self.graph_qubits % 2:
-            raise ConfigError(f"data.graph_qubits: a square grid needs an even number of "
-                              f"qubits, got {self.graph_qubits}")
-        if 2 ** round(math.log2(self.hops + 1)) != self.hops + 1:
-            raise ConfigError(f"data.hops: the grid's hop register must be full: hops + 1 a "
-                              f"power of two (1, 3, 7, ...), got {self.hops}")
+        check_grid_shape(self.graph_qubits, self.hops)
         if self.teacher_bond < self.max_bond:
             raise ConfigError(f"data.teacher_bond: the teacher runs at a bond at least the "
                               f"student's hop state's (data.max_bond = {self.max_bond}), got "
