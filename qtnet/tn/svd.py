@@ -2,13 +2,16 @@
 
 The textbook SVD derivative contains 1/(s_j^2 - s_i^2) and 1/s_i. Both blow up on the
 states tensor networks meet every day: product states and padded bonds (many s_i = 0),
-symmetric states (equal s_i). We replace them by Lorentzian-broadened versions,
+symmetric states (equal s_i). We split 1/(s_j^2 - s_i^2) into 1/(s_j - s_i) and
+1/(s_j + s_i) (see :func:`_svd_jvp`) and replace each 1/x by the quartic-broadened
 
-    1/x  ->  x / (x^2 + eps),
+    1/x  ->  x^3 / (x^4 + w^4),    w = machine-eps^(3/4) * s_max,
 
-with eps a small multiple of s_max^2 (set by the dtype's precision). Away from
-degeneracies this changes the derivative by O(eps / gap^2); at exact degeneracies the
-gauge-dependent terms vanish, which is the right answer for gauge-invariant losses.
+exact to (w/x)^4 above the width (float64: any gap or value above ~2e-12 s_max), falling
+as x^3 below it, so a degeneracy that rounding has split by ~eps s_max (or a zero singular
+value that rounding has made ~eps s_max) adds ~eps^3/w^4, not the 1/x that would turn
+rounding into gradient noise. At exact degeneracies the gauge-dependent terms vanish, which
+is the right answer for gauge-invariant losses.
 
 The rule is written as a JVP, so both forward- and reverse-mode differentiation use it.
 """
@@ -51,44 +54,59 @@ def svd(a: Matrices) -> tuple[Matrices, SingularValues, Matrices]:
     return u, s, vh
 
 
+def _inv_quartic(x, width):
+    """``1/x`` broadened to ``x^3 / (x^4 + width^4)``: exact above the width, 0 at 0."""
+    x2 = x * x
+    return x * x2 / (x2 * x2 + width**4)
+
+
 @svd.defjvp
 def _svd_jvp(primals, tangents):
+    """With ``dP = U^dagger da V``, ``H = (dP + dP^dagger)/2``, ``K = (dP - dP^dagger)/2``::
+
+        U^dagger dU = H_ij / (s_j - s_i) + K_ij / (s_i + s_j)      (i != j)
+        V^dagger dV = H_ij / (s_j - s_i) - K_ij / (s_i + s_j)
+        ds_i = Re dP_ii
+
+    (the textbook ``(dP S + S dP^dagger)_ij / (s_j^2 - s_i^2)``, factored), plus the parts
+    of ``da`` outside the reduced ``U`` / ``V`` over ``s``, and for complex input the phase
+    ``K_ii / s_i`` on ``U``. Every ``1/x`` is :func:`_inv_quartic` broadened. The diagonal
+    is masked, never computed as ``s_i - s_i``.
+    """
     (a,), (da,) = primals, tangents
     u, s, vh = svd(a)
     v = _h(vh)
     real = s.dtype
-    # Floor keeps eps a normal number even for an all-zero matrix (float32 included).
-    smax2 = jnp.maximum(s[..., :1] ** 2, 1e-30)
-    eps = _broadening(real) * smax2[..., None]            # [..., 1, 1]
-
-    dp = _h(u) @ da @ v                                   # [..., k, k]
-    ds = jnp.real(jnp.diagonal(dp, axis1=-2, axis2=-1))
-
-    s_row = s[..., None, :]                               # s_j along columns
-    s_col = s[..., :, None]                               # s_i along rows
-    diff = s_row**2 - s_col**2                            # s_j^2 - s_i^2
-    f = _safe_inv(diff, eps)                              # zero on the diagonal
-    s_inv = _safe_inv(s, eps[..., 0])                     # [..., k]
-
     ctype = a.dtype
-    dp_s = dp * s_row.astype(ctype)                       # dP diag(s)
-    s_dp = s_col.astype(ctype) * dp                       # diag(s) dP
-    du_core = f.astype(ctype) * (dp_s + _h(dp_s))
-    dv_core = f.astype(ctype) * (s_dp + _h(s_dp))
+    k = s.shape[-1]
+    # Floor keeps the width a normal number even for an all-zero matrix.
+    smax = jnp.maximum(s[..., :1], 1e-30)[..., None]                 # [..., 1, 1]
+    width = float(np.finfo(real).eps) ** 0.75 * smax
+
+    dp = _h(u) @ da @ v                                               # [..., k, k]
+    ds = jnp.real(jnp.diagonal(dp, axis1=-2, axis2=-1))
+    herm = 0.5 * (dp + _h(dp))
+    anti = 0.5 * (dp - _h(dp))
+    s_i, s_j = s[..., :, None], s[..., None, :]
+    off = ~jnp.eye(k, dtype=bool)
+    f_gap = jnp.where(off, _inv_quartic(s_j - s_i, width), 0.0).astype(ctype)
+    f_sum = jnp.where(off, _inv_quartic(s_i + s_j, width), 0.0).astype(ctype)
+    s_inv = _inv_quartic(s, width[..., 0])                            # [..., k]
+    du_core = f_gap * herm + f_sum * anti
+    dv_core = f_gap * herm - f_sum * anti
     if jnp.iscomplexobj(a):
         # Phase gauge of each singular pair: i Im(dP_ii) / s_i, put on u alone.
-        k = s.shape[-1]
         eye = jnp.eye(k, dtype=real)
-        du_core = du_core + 0.5 * (dp - _h(dp)) * (eye * s_inv[..., None, :]).astype(ctype)
+        du_core = du_core + anti * (eye * s_inv[..., None, :]).astype(ctype)
     du = u @ du_core
     dv = v @ dv_core
 
     m, n = a.shape[-2:]
     s_inv_c = s_inv[..., None, :].astype(ctype)
-    if m > s.shape[-1]:
+    if m > k:
         dav = da @ v
         du = du + (dav - u @ (_h(u) @ dav)) * s_inv_c
-    if n > s.shape[-1]:
+    if n > k:
         dahu = _h(da) @ u
         dv = dv + (dahu - v @ (_h(v) @ dahu)) * s_inv_c
     return (u, s, vh), (du, ds.astype(real), _h(dv))

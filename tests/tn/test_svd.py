@@ -83,3 +83,25 @@ def test_right_singular_orders_null_space_and_differentiates_exactly(cplx):
     assert float(tangent) == pytest.approx(float(fd), rel=1e-6)
     zero = jax.grad(f)(jnp.zeros((n, n), a.dtype))
     assert np.all(np.isfinite(np.asarray(zero)))
+
+
+@pytest.mark.parametrize("shape,cplx", [((6, 3), False), ((3, 6), True), ((4, 4), False)])
+def test_svd_derivative_under_jit_is_jaxs_exact_one_for_distinct_values(shape, cplx):
+    # Under jit XLA may fuse s_i*s_i - s_i*s_i into an FMA that is not 0 on the diagonal; a
+    # rule that divides by it puts ~1e-5 (float64) of noise on every derivative.
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(7)
+        a = rng.normal(size=shape) + (1j * rng.normal(size=shape) if cplx else 0)
+        da = rng.normal(size=shape) + (1j * rng.normal(size=shape) if cplx else 0)
+        ours = jax.jit(lambda x, t: jax.jvp(svd, (x,), (t,)))
+        ref = jax.jit(lambda x, t: jax.jvp(
+            lambda y: jnp.linalg.svd(y, full_matrices=False), (x,), (t,)))
+        (u, s, vh), (du, ds, dvh) = ours(a, da)
+        _, (du_r, ds_r, dvh_r) = ref(a, da)
+        np.testing.assert_allclose(ds, ds_r, atol=1e-12)
+        # the product's derivative (gauge-free), and u's and v's where the gauge is fixed
+        d_prod = du @ (s[:, None] * vh) + u @ (ds[:, None] * vh) + u @ (s[:, None] * dvh)
+        np.testing.assert_allclose(d_prod, da, atol=1e-12)
+        if not cplx:          # real: JAX and qtnet fix the same sign gauge
+            np.testing.assert_allclose(du, du_r, atol=1e-12)
+            np.testing.assert_allclose(dvh, dvh_r, atol=1e-12)
