@@ -1,7 +1,7 @@
 """First-step time of a training config with JAX's persistent compilation cache off, cold
 and warm, and of a resume after SIGKILL.
 
-    python scripts/bench_compilation_cache.py [--config configs/quickstart.yaml]
+    python scripts/bench_compilation_cache.py [--config configs/quickstart.yaml] [--set K=V]
 
 Every run is a new process (``python -m train``) in a fresh run folder, so only the disk cache
 carries over: off (``QTNET_COMPILATION_CACHE=off``), cold (an empty cache folder), warm (the
@@ -64,7 +64,10 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="configs/quickstart.yaml")
     parser.add_argument("--out", default="bench_results/compilation_cache")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="a further override for every run")
     args = parser.parse_args(argv)
+    OVERRIDES.extend(args.overrides)
     out = ROOT / args.out
     shutil.rmtree(out, ignore_errors=True)
     cache = out / "cache"
@@ -86,7 +89,8 @@ def main(argv=None) -> None:
     result = {"config": args.config, "overrides": OVERRIDES, "entries": len(files),
               "bytes": size, "runs": rows}
     (ROOT / "bench_results").mkdir(exist_ok=True)
-    (ROOT / "bench_results" / "compilation_cache.json").write_text(json.dumps(result, indent=1))
+    (out / "result.json").write_text(json.dumps(result, indent=1))
+    print(f"written to {out / 'result.json'}")
 
 
 if __name__ == "__main__":
