@@ -10,7 +10,7 @@ import tensornetwork as tnw
 
 import qtnet.tn as tn
 from qtnet.tn import backends
-from qtnet.tn.interop import from_tensornetwork, to_tensornetwork
+from qtnet.tn.interop import from_tensornetwork, to_tensornetwork, to_tensornetwork_nodes
 
 F64, C128 = np.float64, np.complex128
 
@@ -78,6 +78,21 @@ def test_pauli_mpo_round_trip(backend):
                                atol=1e-12)
     back = from_tensornetwork(fin, dtype=C128)
     np.testing.assert_allclose(np.asarray(back.tensors), np.asarray(mpo.tensors), atol=1e-12)
+
+
+def test_plain_nodes_contract_to_the_state_and_the_operator():
+    state = random_state(0, F64)
+    nodes = to_tensornetwork_nodes(state, backend="jax")
+    order = [nodes[0][0], *[node[1] for node in nodes], nodes[-1][-1]]
+    out = tnw.contractors.greedy(nodes, output_edge_order=order)
+    np.testing.assert_allclose(np.asarray(out.tensor).ravel(), np.asarray(tn.to_dense(state)),
+                               atol=1e-12)
+    mpo = tn.mpo_pauli([(0.5, "X0 Y2"), (-1.0, "Z1")], 3, dtype=C128)
+    nodes = to_tensornetwork_nodes(mpo)
+    order = [nodes[0][0], *[n[1] for n in nodes], *[n[2] for n in nodes], nodes[-1][-1]]
+    out = tnw.contractors.greedy(nodes, output_edge_order=order)
+    np.testing.assert_allclose(np.asarray(out.tensor).reshape(8, 8),
+                               np.asarray(tn.mpo_to_dense(mpo)), atol=1e-12)
 
 
 def tensornetwork_expectation(fin_mps, fin_mpo):

@@ -47,6 +47,26 @@ def to_tensornetwork(state, backend: str = "numpy"):
     return mps
 
 
+def to_tensornetwork_nodes(state, backend: str = "numpy") -> list:
+    """Plain ``tensornetwork.Node`` s, one per site, each connected to the next along its
+    bond: "l p r" for an :class:`MPS` (the norm on site 0), "l o i r" for an :class:`MPO`.
+    The two end bonds (size 1) and the physical edges are left dangling."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    tn = tensornetwork_module()
+    if isinstance(state, MPO):
+        arrays = mpo_site_arrays(state)
+    elif isinstance(state, MPS):
+        arrays = mps_site_arrays(state)
+    else:
+        raise ValueError(f"to_tensornetwork_nodes takes an MPS or MPO, "
+                         f"got {type(state).__name__}")
+    nodes = [tn.Node(a, name=f"site{i}", backend=backend) for i, a in enumerate(arrays)]
+    for left, right in zip(nodes, nodes[1:]):
+        left[-1] ^ right[0]
+    return nodes
+
+
 def from_tensornetwork(network, *, max_bond: int | None = None, cutoff: float = 0.0,
                        dtype=None):
     """qtnet :class:`MPS` (canonical, norm kept in ``log_norm``) from a ``FiniteMPS`` in any
