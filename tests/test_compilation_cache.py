@@ -115,3 +115,20 @@ def test_simulate_uses_the_cache_and_its_switch(cache_env, monkeypatch, capsys):
     assert main(["simulate", "example", "--observable", "Z0"]) == 0
     assert list((cache_env / "sim").glob("*/*-cache"))
     capsys.readouterr()
+
+
+def test_the_trainer_uses_the_configured_cache(cache_env, capsys):
+    from pathlib import Path
+
+    from qtnet.training.cli import train_main
+
+    tiny = str(Path(__file__).resolve().parents[1] / "configs" / "tiny.yaml")
+    folder = cache_env / "from_config"
+    sets = ["training.steps=1", "model.type=mlp", "model.hidden=8", "training.batch_size=8",
+            f"compilation.cache_dir={folder}"]
+    jax.clear_caches()
+    assert train_main(["--config", tiny, "--workdir", str(cache_env / "run"),
+                       *[a for s in sets for a in ("--set", s)]]) == 0
+    assert list(folder.glob("qtnet-*/*-cache"))
+    assert not (cache_env / "xdg" / "qtnet").exists()   # the default folder was not used
+    capsys.readouterr()
