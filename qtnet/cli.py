@@ -15,7 +15,10 @@ def _simulate(args) -> int:
         import jax
 
         jax.config.update("jax_enable_x64", True)
+    from qtnet import compilation_cache
     from qtnet.circuits import from_qasm
+
+    compilation_cache.enable(not args.no_compilation_cache)
 
     path = Path(args.file)
     if not path.is_file():
@@ -87,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qtnet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sim = sub.add_parser("simulate", help="expectation value of a Pauli observable of a circuit")
-    sim.add_argument("file", help="OpenQASM 2.0 file ('example' for the bundled example)")
+    sim.add_argument("file", help="OpenQASM 2.0 or 3 file ('example' for the bundled example)")
     sim.add_argument("--observable", required=True,
                      help="Pauli string such as 'Z3' or 'X0 Z5'")
     sim.add_argument("--backend", choices=BackendChoices(), default="mps",
@@ -98,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="drop Schmidt values of relative weight at most this")
     sim.add_argument("--x64", action="store_true", help="complex128 instead of complex64")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
+    sim.add_argument("--no-compilation-cache", action="store_true",
+                     help="compile without JAX's persistent cache (default: on, in "
+                          "$QTNET_COMPILATION_CACHE or ~/.cache/qtnet/jax; "
+                          "QTNET_COMPILATION_CACHE=off also turns it off)")
     sim.set_defaults(func=_simulate)
     comm = sub.add_parser("comm-report", help="communication ledger of a protocol config")
     comm.add_argument("--config", required=True, help="YAML file, e.g. configs/comm/figure2.yaml")

@@ -1,4 +1,4 @@
-"""Circuits on either backend, and OpenQASM 2.0 import."""
+"""Circuits on either backend, and OpenQASM 2.0 and 3 import."""
 
 from qtnet.circuits.circuit import BACKENDS, Circuit, Operation, SimulationResult, expectation, run
 from qtnet.circuits.qasm import QasmError, from_qasm, from_qasm_file

@@ -1,4 +1,5 @@
-"""OpenQASM 2.0 import: the qelib1 gate set and user ``gate`` definitions into a Circuit.
+"""OpenQASM import: 2.0 here (the qelib1 gate set and user ``gate`` definitions into a
+Circuit), 3 in :mod:`qtnet.circuits.qasm3`; :func:`from_qasm` reads the header.
 
 Supported: ``qreg``/``creg`` (several registers are laid out in declaration order),
 ``include "qelib1.inc"``, every qelib1 gate on one or two qubits, ``ccx`` and ``cswap`` (by
@@ -10,12 +11,15 @@ measurement of its qubit, gates on more than two qubits other than ccx/cswap.
 
 from __future__ import annotations
 
-import ast
 import math
-import operator
 import re
 
 from qtnet.circuits.circuit import Circuit
+from qtnet.circuits.qasm3 import from_qasm3
+from qtnet.circuits.qasm_syntax import (QasmError, evaluate_expression, split_args,
+                                        split_statements)
+
+__all__ = ["QasmError", "evaluate_expression", "from_qasm", "from_qasm_file"]
 
 _BUILTIN_1Q = {
     "id": ("I", 0), "u0": ("I", 1), "x": ("X", 0), "y": ("Y", 0), "z": ("Z", 0),
@@ -39,65 +43,6 @@ _DECOMPOSED = {
     "cswap": (("a", "b", "c"), "cx c,b; ccx a,b,c; cx c,b;"),
 }
 
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.Pow: operator.pow}
-_FUNCS = {"sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp,
-          "ln": math.log, "sqrt": math.sqrt, "asin": math.asin, "acos": math.acos,
-          "atan": math.atan}
-
-
-class QasmError(ValueError):
-    """A malformed or unsupported OpenQASM 2.0 program."""
-
-
-def evaluate_expression(text: str, env: dict[str, float] | None = None) -> float:
-    """Evaluate a QASM parameter expression (numbers, pi, + - * / ^, sin cos ... ln sqrt)."""
-    env = {"pi": math.pi, **(env or {})}
-    try:
-        tree = ast.parse(text.replace("^", "**"), mode="eval")
-    except SyntaxError:
-        raise QasmError(f"cannot parse parameter expression {text!r}") from None
-
-    def ev(node):
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            if node.id not in env:
-                raise QasmError(f"unknown name {node.id!r} in expression {text!r}")
-            return env[node.id]
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            v = ev(node.operand)
-            return -v if isinstance(node.op, ast.USub) else v
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in _FUNCS and len(node.args) == 1):
-            return _FUNCS[node.func.id](ev(node.args[0]))
-        raise QasmError(f"unsupported construct in expression {text!r}")
-
-    return ev(tree)
-
-
-def _split_args(text: str) -> list[str]:
-    """Split on commas at parenthesis depth 0."""
-    out, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        out.append(cur.strip())
-    return out
-
-
 _STATEMENT = re.compile(r"^([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*(.*)$", re.S)
 _OPERAND = re.compile(r"^([A-Za-z_]\w*)\s*(?:\[\s*(\d+)\s*\])?$")
 
@@ -112,35 +57,11 @@ class _Parser:
         self.measured: set[int] = set()
         self.n_qubits = 0
 
-    def statements(self):
-        """Yield ``(line number, statement)``; ``gate`` bodies come as one statement."""
-        body = re.sub(r"//[^\n]*", "", self.text)
-        pos, line = 0, 1
-        while pos < len(body):
-            m = re.match(r"\s*", body[pos:])
-            line += m.group(0).count("\n")
-            pos += m.end()
-            if pos >= len(body):
-                break
-            semi, brace = body.find(";", pos), body.find("{", pos)
-            if brace != -1 and (semi == -1 or brace < semi):
-                close = body.find("}", brace)
-                if close == -1:
-                    raise QasmError(f"line {line}: gate definition has no closing '}}'")
-                stmt, end = body[pos:close + 1], close + 1
-            elif semi == -1:
-                raise QasmError(f"line {line}: statement {body[pos:].strip()[:40]!r} "
-                                "has no terminating ';'")
-            else:
-                stmt, end = body[pos:semi], semi + 1
-            yield line, stmt.strip()
-            line += body[pos:end].count("\n")
-            pos = end
-
     def parse(self) -> Circuit:
-        stmts = list(self.statements())
+        stmts = split_statements(self.text)
         if not stmts or not re.match(r"^OPENQASM\s+2(\.0)?$", stmts[0][1]):
-            raise QasmError("line 1: a program must start with 'OPENQASM 2.0;'")
+            raise QasmError("line 1: a program must start with 'OPENQASM 2.0;' "
+                            "or 'OPENQASM 3;'")
         for line, stmt in stmts[1:]:
             self.statement(line, stmt)
         if self.n_qubits == 0:
@@ -220,8 +141,8 @@ class _Parser:
         if not m:
             raise QasmError(f"line {line}: cannot parse statement {stmt!r}")
         name, ptext, atext = m.group(1), m.group(2), m.group(3)
-        params = tuple(evaluate_expression(p, env) for p in _split_args(ptext or ""))
-        arg_texts = _split_args(atext)
+        params = tuple(evaluate_expression(p, env) for p in split_args(ptext or ""))
+        arg_texts = split_args(atext)
         if not arg_texts:
             raise QasmError(f"line {line}: gate {name!r} is given no qubits")
         if local_qubits is None:
@@ -286,9 +207,13 @@ class _Parser:
 
 
 def from_qasm(text: str) -> Circuit:
-    """Parse an OpenQASM 2.0 program into a :class:`Circuit` (raises :class:`QasmError`)."""
+    """Parse an OpenQASM 2.0 or 3 program (told apart by its ``OPENQASM`` header) into a
+    :class:`Circuit` (raises :class:`QasmError`)."""
     if not isinstance(text, str):
         raise QasmError(f"from_qasm expects the program text, got {type(text).__name__}")
+    first = split_statements(text)[:1]
+    if first and re.match(r"^OPENQASM\s+3(\.\d+)?$", first[0][1]):
+        return from_qasm3(text)
     return _Parser(text).parse()
 
 

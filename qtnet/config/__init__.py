@@ -5,14 +5,15 @@ from qtnet.config.errors import ConfigError
 from qtnet.config.load import (dump_yaml, field, from_dict, load, merge, parse_overrides,
                                read_yaml, section, to_dict)
 from qtnet.config.schema import (RESUME_SENSITIVE, BackendConfig, CheckpointConfig,
-                                 CircuitConfig, CommReportConfig, Config, MeteringConfig,
-                                 OptimizerConfig, ScheduleConfig, TrainingConfig)
+                                 CircuitConfig, CommReportConfig, CompilationConfig, Config,
+                                 MeteringConfig, OptimizerConfig, ScheduleConfig,
+                                 TrainingConfig)
 from qtnet.config.stored import read_run_config
 
 __all__ = [
     "RESUME_SENSITIVE", "BackendConfig", "CheckpointConfig", "CircuitConfig",
-    "CommReportConfig", "Config", "ConfigError", "MeteringConfig", "OptimizerConfig",
-    "ScheduleConfig", "TrainingConfig", "dump_yaml", "field", "from_dict", "load", "merge",
-    "parse_overrides", "read_run_config", "read_yaml", "register_section", "section",
-    "section_class", "section_types", "to_dict",
+    "CommReportConfig", "CompilationConfig", "Config", "ConfigError", "MeteringConfig",
+    "OptimizerConfig", "ScheduleConfig", "TrainingConfig", "dump_yaml", "field", "from_dict",
+    "load", "merge", "parse_overrides", "read_run_config", "read_yaml", "register_section",
+    "section", "section_class", "section_types", "to_dict",
 ]

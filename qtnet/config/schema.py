@@ -77,6 +77,16 @@ class CircuitConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class CompilationConfig:
+    cache: bool = field(True, help="keep compiled programs on disk across runs (JAX's "
+                                   "persistent cache; env QTNET_COMPILATION_CACHE=off also "
+                                   "turns it off)")
+    cache_dir: str | None = field(None, help="cache folder; null = $QTNET_COMPILATION_CACHE, "
+                                             "else $XDG_CACHE_HOME/qtnet/jax or "
+                                             "~/.cache/qtnet/jax")
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     model: Any = choice("model", "figure2", provider="qtnet.models")
     data: Any = choice("data", "digits", provider="qtnet.data", aliases=("name",))
@@ -87,6 +97,7 @@ class Config:
     checkpoint: CheckpointConfig = section(CheckpointConfig)
     metering: MeteringConfig = section(MeteringConfig)
     circuit: CircuitConfig = section(CircuitConfig)
+    compilation: CompilationConfig = section(CompilationConfig)
 
     def validate(self) -> None:
         """Checks that span sections."""

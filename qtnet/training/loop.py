@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qtnet import compilation_cache
 from qtnet.config import Config, ConfigError, dump_yaml
 from qtnet.training.checkpoint import Checkpoints
 from qtnet.training.fit import fit
@@ -152,6 +153,7 @@ class Trainer:
     def _train_locked(self, config: Config, workdir: Path, force_restart: bool, echo,
                       interactive: bool | None, tasks: dict[str, Task] | None) -> RunResult:
         check_compatible(workdir, config, force_restart, echo)
+        compilation_cache.enable(config.compilation.cache, config.compilation.cache_dir)
         tasks = tasks_for(config) if tasks is None else tasks
         setup = build_setup(config)
         for task in tasks.values():
@@ -207,6 +209,7 @@ class Trainer:
         split (and the validation split, when the dataset has one)."""
         workdir = Path(workdir)
         config = stored_config(workdir)
+        compilation_cache.enable(config.compilation.cache, config.compilation.cache_dir)
         setup = build_setup(config)
         if not (workdir / "checkpoints").is_dir():
             raise ConfigError(f"no checkpoints in {workdir}: {workdir / 'checkpoints'} not found")

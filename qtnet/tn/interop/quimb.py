@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from qtnet.tn.canonical import canonicalize
+from qtnet.tn.interop.arrays import (mpo_from_site_arrays, mpo_site_arrays,
+                                     mps_from_site_arrays, mps_site_arrays)
 from qtnet.tn.mpo import MPO
-from qtnet.tn.mps import MPS, default_dtype, real_dtype
+from qtnet.tn.mps import MPS
 
 
 def _qtn():
@@ -22,22 +23,12 @@ def _qtn():
 def to_quimb(state):
     """quimb ``MatrixProductState`` (from :class:`MPS`) or ``MatrixProductOperator`` (from MPO)."""
     if isinstance(state, MPO):
-        return _mpo_to_quimb(state)
+        arrays = _drop_edges(mpo_site_arrays(state), left_axis=0, right_axis=-1)
+        return _qtn().MatrixProductOperator(arrays, shape="ludr")
     if not isinstance(state, MPS):
         raise ValueError(f"to_quimb takes an MPS or MPO, got {type(state).__name__}")
-    t = np.asarray(state.tensors)
-    n = t.shape[0]
-    dims = [1, *[max(1, int(x)) for x in np.asarray(state.bond_dims())[1:n]], 1]
-    arrays = [t[i, :dims[i], :, :dims[i + 1]] for i in range(n)]   # "l p r"
-    arrays[0] = arrays[0] * np.exp(float(state.log_norm))
-    arrays = _drop_edges(arrays, left_axis=0, right_axis=-1)
+    arrays = _drop_edges(mps_site_arrays(state), left_axis=0, right_axis=-1)
     return _qtn().MatrixProductState(arrays, shape="lpr")
-
-
-def _mpo_to_quimb(mpo: MPO):
-    t = np.asarray(mpo.tensors)
-    arrays = _drop_edges([t[i] for i in range(t.shape[0])], left_axis=0, right_axis=-1)
-    return _qtn().MatrixProductOperator(arrays, shape="ludr")
 
 
 def _drop_edges(arrays, left_axis, right_axis):
@@ -53,26 +44,13 @@ def _drop_edges(arrays, left_axis, right_axis):
 def from_quimb(qmps, *, max_bond: int | None = None, cutoff: float = 0.0, dtype=None):
     """qtnet :class:`MPS` (canonical) or :class:`MPO` from a quimb MPS / MPO."""
     qtn = _qtn()
-    dtype = dtype or default_dtype()
     if isinstance(qmps, qtn.MatrixProductOperator):
-        arrays = _mpo_site_arrays(qmps)
-        cap = max(max(a.shape[0], a.shape[-1]) for a in arrays)
-        stacked = np.stack([np.pad(a, ((0, cap - a.shape[0]), (0, 0), (0, 0),
-                                       (0, cap - a.shape[-1]))) for a in arrays])
-        return MPO(np.asarray(stacked, dtype))
+        return mpo_from_site_arrays(_mpo_site_arrays(qmps), dtype=dtype)
     if not isinstance(qmps, qtn.MatrixProductState):
         raise ValueError(f"from_quimb takes a quimb MatrixProductState or MatrixProductOperator, "
                          f"got {type(qmps).__name__}")
-    arrays = _mps_site_arrays(qmps)
-    cap = max(max(a.shape[0], a.shape[-1]) for a in arrays)
-    stacked = np.stack([np.pad(a, ((0, cap - a.shape[0]), (0, 0), (0, cap - a.shape[-1])))
-                        for a in arrays]).astype(dtype)
-    n = len(arrays)
-    rdt = real_dtype(dtype)
-    raw = MPS(stacked, np.zeros((n + 1, cap), rdt), np.zeros((), rdt), np.zeros((), rdt),
-              np.ones((n + 1,), np.int32))
-    state, _ = canonicalize(raw, max_bond=max_bond or cap, cutoff=cutoff)
-    return state
+    return mps_from_site_arrays(_mps_site_arrays(qmps), max_bond=max_bond, cutoff=cutoff,
+                                dtype=dtype)
 
 
 def _site_arrays(tn, physical):

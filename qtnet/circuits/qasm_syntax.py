@@ -1,0 +1,96 @@
+"""What OpenQASM 2 and 3 share: the error type, statements with line numbers, parameter
+expressions."""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.Pow: operator.pow}
+FUNCTIONS = {"sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp,
+             "ln": math.log, "sqrt": math.sqrt, "asin": math.asin, "acos": math.acos,
+             "atan": math.atan}
+
+
+class QasmError(ValueError):
+    """A malformed or unsupported OpenQASM program."""
+
+
+def evaluate_expression(text: str, env: dict[str, float] | None = None) -> float:
+    """Evaluate a QASM parameter expression (numbers, pi, + - * / ^, sin cos ... ln sqrt)."""
+    env = {"pi": math.pi, **(env or {})}
+    try:
+        tree = ast.parse(text.replace("^", "**"), mode="eval")
+    except SyntaxError:
+        raise QasmError(f"cannot parse parameter expression {text!r}") from None
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in env:
+                raise QasmError(f"unknown name {node.id!r} in expression {text!r}")
+            return env[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = ev(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in FUNCTIONS and len(node.args) == 1):
+            return FUNCTIONS[node.func.id](ev(node.args[0]))
+        raise QasmError(f"unsupported construct in expression {text!r}")
+
+    return ev(tree)
+
+
+def split_args(text: str) -> list[str]:
+    """Split on commas at parenthesis depth 0."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
+def split_statements(text: str) -> list[tuple[int, str]]:
+    """``[(line number, statement), ...]`` without comments; a ``{...}`` block (a gate body)
+    comes as one statement."""
+    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
+    body = re.sub(r"//[^\n]*", "", text)
+    out, pos, line = [], 0, 1
+    while pos < len(body):
+        m = re.match(r"\s*", body[pos:])
+        line += m.group(0).count("\n")
+        pos += m.end()
+        if pos >= len(body):
+            break
+        semi, brace = body.find(";", pos), body.find("{", pos)
+        if brace != -1 and (semi == -1 or brace < semi):
+            close = body.find("}", brace)
+            if close == -1:
+                raise QasmError(f"line {line}: block has no closing '}}'")
+            stmt, end = body[pos:close + 1], close + 1
+        elif semi == -1:
+            raise QasmError(f"line {line}: statement {body[pos:].strip()[:40]!r} "
+                            "has no terminating ';'")
+        else:
+            stmt, end = body[pos:semi], semi + 1
+        out.append((line, stmt.strip()))
+        line += body[pos:end].count("\n")
+        pos = end
+    return out
