@@ -92,9 +92,19 @@ def mpo_mps_contraction(n: int, w: int, chi: int, d: int = 2) -> int:
     return 2 * n * w**2 * chi**2 * d**2
 
 
-def mps_hadamard(n: int, chi: int, d: int = 2) -> int:
-    """Elementwise product of two MPS of cap ``chi``: ``n`` site products of bond chi^2."""
-    return n * chi**4 * d
+def hadamard_sweep_bond(chi_a: int, chi_b: int, max_bond: int, oversample: int = 2) -> int:
+    """The zip-up sweep's bond (``tn.algebra.hadamard``): ``min(oversample * max_bond,
+    chi_a chi_b)``."""
+    return min(oversample * max_bond, chi_a * chi_b)
+
+
+def mps_hadamard(n: int, chi_a: int, chi_b: int, sweep: int, d: int = 2) -> tuple[int, int]:
+    """``(svd count, flops)`` of the zip-up sweep of a Hadamard product of caps ``chi_a``,
+    ``chi_b`` at sweep bond ``sweep``: per site the carry ``[sweep, a, b]`` into both site
+    tensors (2 sweep d a b (a + b)) and one SVD of ``[(sweep d), (a b)]``; the canonical
+    compression of the sweep bond after it is :func:`canonicalize_flops`."""
+    contract = 2 * sweep * d * chi_a * chi_b * (chi_a + chi_b)
+    return n, n * (contract + svd_flops(sweep * d, chi_a * chi_b))
 
 
 def transfer_scan(n: int, chi: int, d: int = 2) -> int:

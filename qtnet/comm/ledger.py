@@ -143,9 +143,11 @@ def _mps_block_encoding(ctx: _Context, step: BlockEncoding):
 
 def _mps_hadamard(ctx: _Context):
     n, c, d = ctx.n, ctx.chi, PHYS_DIM
-    return [("hadamard_product", n, F.mps_hadamard(n, c, d), n * c * c * d + n * c**4 * d,
-             c, c * c),
-            _canonicalize(ctx, c * c, n * c * c * d)]
+    x = F.hadamard_sweep_bond(c, c, c)
+    count, cost = F.mps_hadamard(n, c, c, x, d)
+    work = x * c * c + 2 * x * d * c * c + x * d * x          # carry, SVD input and U
+    return [("hadamard_product", count, cost, 2 * n * c * c * d + n * x * x * d + work, c, x),
+            _canonicalize(ctx, x, n * c * c * d)]
 
 
 def _mps_readout(ctx: _Context, step: Readout):

@@ -53,8 +53,13 @@ def check_grid_shape(graph_qubits: int, hops: int) -> None:
     if graph_qubits % 2:
         raise ConfigError(f"data.graph_qubits: a square grid needs an even number of "
                           f"qubits, got {graph_qubits}")
+    check_full_hops(hops)
+
+
+def check_full_hops(hops: int) -> None:
+    """The hop register is full: hops + 1 a power of two."""
     if 2 ** round(math.log2(hops + 1)) != hops + 1:
-        raise ConfigError(f"data.hops: the grid's hop register must be full: hops + 1 a "
+        raise ConfigError(f"data.hops: the hop register must be full: hops + 1 a "
                           f"power of two (1, 3, 7, ...), got {hops}")
 
 

@@ -23,7 +23,8 @@ import numpy as np
 
 from qtnet.config import BackendConfig, ConfigError, field
 from qtnet.data.dataset import Dataset
-from qtnet.data.grid import balancing_offsets, check_grid_shape, peak_rss_gb
+from qtnet.data.grid import (balancing_offsets, check_full_hops, check_grid_shape,
+                             peak_rss_gb)
 from qtnet.data.registry import register_dataset
 
 CHUNK = 2048                  # nodes per teacher read-out call
@@ -42,7 +43,14 @@ class GridDeepConfig:
     """``data`` section of the deep-circuit grid task (``data.type: grid_deep``)."""
 
     type: str = field("grid_deep", help="dataset name")
-    graph_qubits: int = field(32, min=4, max=62, help="node-register qubits, even (2^n nodes)")
+    graph: str = field("grid", choices=("grid", "kronecker"), help="the graph: a periodic "
+                       "square grid, or a Kronecker graph (initiator^{⊗ n}, expected adjacency)")
+    graph_qubits: int = field(32, min=4, max=62, help="node-register qubits (2^n nodes; even "
+                              "for the grid)")
+    initiator_11: float = field(0.9, min=0.0, help="Kronecker initiator [[p11, p12], [p12, "
+                                "p22]] (Leskovec et al. 2010's core-periphery example)")
+    initiator_12: float = field(0.5, min=0.0, help="Kronecker initiator off-diagonal entry")
+    initiator_22: float = field(0.1, min=0.0, help="Kronecker initiator p22")
     hops: int = field(3, min=1, max=63, help="SIGN hops R; R + 1 a power of two (1, 3, 7, ...)")
     sampled_nodes: int = field(20000, min=8, help="nodes drawn (with replacement, then the "
                                "distinct ones); 70% train, 15% val, 15% test")
@@ -60,9 +68,18 @@ class GridDeepConfig:
     seed: int = field(0, min=0, help="seeds the features, the node sample and the teacher")
 
     def validate(self) -> None:
-        """The grid is square, the hop register full, the teacher's bond at least the
-        student's hop state's."""
-        check_grid_shape(self.graph_qubits, self.hops)
+        """The grid is square, the hop register full, the Kronecker initiator has no zero
+        row, the teacher's bond at least the student's hop state's."""
+        if self.graph == "grid":
+            check_grid_shape(self.graph_qubits, self.hops)
+        else:
+            check_full_hops(self.hops)
+        if self.graph == "kronecker" and min(self.initiator_11 + self.initiator_12,
+                                             self.initiator_12 + self.initiator_22) <= 0:
+            raise ConfigError(f"data.initiator_*: every row of the Kronecker initiator needs "
+                              f"a positive entry, got [[{self.initiator_11}, "
+                              f"{self.initiator_12}], [{self.initiator_12}, "
+                              f"{self.initiator_22}]]")
         if self.teacher_bond < self.max_bond:
             raise ConfigError(f"data.teacher_bond: the teacher runs at a bond at least the "
                               f"student's hop state's (data.max_bond = {self.max_bond}), got "
@@ -86,7 +103,7 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
     from flax import nnx
 
     from qtnet import tn
-    from qtnet.gnn.synthetic import grid_propagation_mpo, hop_state, node_bits
+    from qtnet.gnn.synthetic import hop_state, node_bits
     from qtnet.models.deep_sign import DeepSign
 
     config.validate()
@@ -101,7 +118,7 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
                           max_bond=config.teacher_bond, dtype=dtype)
     features = tn.add(uniform, tn.scale(noise, config.feature_noise),
                       max_bond=config.teacher_bond)
-    phi = hop_state(grid_propagation_mpo(n // 2, dtype), features, hops,
+    phi = hop_state(propagation_mpo(config, dtype), features, hops,
                     max_bond=config.teacher_bond)
     phi = tn.scale(phi, math.sqrt(2.0**n))            # a node's amplitudes are O(1)
 
@@ -119,7 +136,7 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
     offsets = balancing_offsets(logits)
     y = np.argmax(logits + offsets, -1).astype(np.int32)
     student_phi = tn.compress(phi, max_bond=config.max_bond)[0]
-    info = {"graph": f"periodic grid {2 ** (n // 2)} x {2 ** (n // 2)}", "nodes": 2**n,
+    info = {"graph": graph_name(config), "nodes": 2**n,
             "qubits": phi.n_sites, "max_bond": config.max_bond,
             "teacher_bond": config.teacher_bond, "teacher_layers": config.teacher_layers,
             "hop_state_fidelity": float(student_phi.fidelity_estimate),
@@ -130,6 +147,24 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
     tr, va, te = np.split(np.arange(len(nodes)), [n_train, n_train + n_val])
     return CircuitDataset("grid_deep", bits[tr], y[tr], bits[te], y[te], config.classes,
                           bits[va], y[va], None, info, state=student_phi)
+
+
+def propagation_mpo(config: GridDeepConfig, dtype):
+    """T of the configured graph, an MPO on the node register."""
+    from qtnet.gnn.synthetic import grid_propagation_mpo, kronecker_propagation_mpo
+
+    if config.graph == "grid":
+        return grid_propagation_mpo(config.graph_qubits // 2, dtype)
+    p = [[config.initiator_11, config.initiator_12], [config.initiator_12, config.initiator_22]]
+    return kronecker_propagation_mpo(p, config.graph_qubits, dtype)
+
+
+def graph_name(config: GridDeepConfig) -> str:
+    n = config.graph_qubits
+    if config.graph == "grid":
+        return f"periodic grid {2 ** (n // 2)} x {2 ** (n // 2)}"
+    return (f"Kronecker graph, initiator [[{config.initiator_11}, {config.initiator_12}], "
+            f"[{config.initiator_12}, {config.initiator_22}]] ^ {n}")
 
 
 def _pad(bits: np.ndarray) -> np.ndarray:

@@ -22,8 +22,8 @@ from qtnet.config import BackendConfig, ConfigError, field
 from qtnet.gnn.deep import amplitudes_at, forward_state, init_params
 from qtnet.models.registry import register_model
 from qtnet.tn import backends
+from qtnet.tn.dense import MAX_DENSE_SITES
 
-MAX_DENSE_SITES = 16        # the dense backend applies each MPO as a 2^n x 2^n matrix
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qtnet.tn import checks
-from qtnet.tn.mpo import MPO, mpo_to_dense, pauli_terms
+from qtnet.tn.mpo import MPO, pauli_terms
 from qtnet.tn.mps import default_dtype, real_dtype, vectors_from_label
 from qtnet.tn.shapes import (BrickworkPairs, BrickworkSingles, Expectations, Gate, GateSequence,
                              GateSites, LocalOperators, LocalVectors, PairLayer, Probabilities,
@@ -263,10 +263,11 @@ def expectation_pauli(state: DenseState, observable) -> RealScalar:
 
 
 def expectation_mpo(state: DenseState, mpo: MPO) -> Scalar:
-    """<psi|O|psi> / <psi|psi> with the MPO made dense (small registers only)."""
-    m = mpo_to_dense(mpo).astype(state.dtype)
+    """<psi|O|psi> / <psi|psi>, the MPO applied core by core (:func:`apply_mpo`)."""
     psi = state.amplitudes
-    return jnp.vdot(psi, m @ psi) / jnp.vdot(psi, psi)
+    o_psi = to_dense(apply_mpo(mpo, dataclasses.replace(state, log_norm=jnp.zeros_like(
+        state.log_norm))))
+    return jnp.vdot(psi.astype(o_psi.dtype), o_psi) / jnp.vdot(psi, psi)
 
 
 def _with_vector(state: DenseState, vec, log_norm) -> DenseState:
@@ -278,10 +279,25 @@ def _with_vector(state: DenseState, vec, log_norm) -> DenseState:
 
 
 def apply_mpo(mpo: MPO, state: DenseState, **_) -> DenseState:
-    """``O|psi>`` with the MPO made dense (small registers only)."""
+    """``O|psi>`` one MPO core at a time, never the ``d^n x d^n`` matrix: O(n w^2 d 2^n) flops
+    and ``w d^n`` memory for MPO bond ``w``.
+
+    One ``lax.scan`` over the sites: the vector is held as ``[w, d (this site), rest]`` with
+    the sites still to do first and the done ones after them, so every step has the same
+    shape; the core acts on the leading site, which then moves to the end. After ``n`` steps
+    the sites are back in order and the bond is closed on its index 0.
+    """
     dtype = jnp.result_type(state.dtype, mpo.dtype)  # a complex MPO makes a real state complex
-    return _with_vector(state, mpo_to_dense(mpo).astype(dtype) @ state.amplitudes.astype(dtype),
-                        state.log_norm)
+    n, w, d = mpo.n_sites, mpo.bond_cap, mpo.phys_dim
+    rest = d ** (n - 1)
+    vec = jnp.zeros((w, d, rest), dtype).at[0].set(state.amplitudes.astype(dtype).reshape(d, rest))
+
+    def site(v, core):                                  # v [w, d, rest], core [w, o, i, w']
+        out = jnp.einsum("aoib,air->bro", core.astype(dtype), v)        # [w', rest, o]
+        return out.reshape(w, d, rest), None
+
+    vec, _ = jax.lax.scan(site, vec, mpo.tensors)
+    return _with_vector(state, vec[0].reshape(-1), state.log_norm)
 
 
 def add(a: DenseState, b: DenseState, **_) -> DenseState:

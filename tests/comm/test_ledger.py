@@ -57,9 +57,11 @@ def test_mps_mpo_application_hadamard_and_compression():
                    operator_bonds={"M": 2})
     assert costs[(1, "mpo_application")] == (3, 384)
     assert costs[(1, "compression")] == (5, 10080)
-    # Hadamard product: n chi^4 d = 3 * 16 * 2 = 96, then the same compression (C = chi^2 = 4)
+    # Hadamard product, zipped up at sweep bond X = min(2 chi, chi^2) = 4: per site the carry
+    # into both tensors 2 X d a b (a + b) = 2*4*2*2*2*4 = 256 and an SVD [(X d), (a b)] =
+    # [8, 4] = 2048  ->  3 * 2304 = 6912 in 3 SVDs; then the compression of bond X = 4 to 2
     costs = _costs(_one(3, HadamardProduct("bob")), max_bond=2)
-    assert costs[(1, "hadamard_product")] == (3, 96)
+    assert costs[(1, "hadamard_product")] == (3, 6912)
     assert costs[(1, "compression")] == (5, 10080)
 
 

@@ -94,7 +94,7 @@ def test_every_registered_type_has_its_own_section():
      "float64; got 'complex64'"),
     (["data.type=grid", "data.graph_qubits=9"], "data.graph_qubits: a square grid needs an "
      "even number of qubits, got 9"),
-    (["data.type=grid", "data.hops=5"], "data.hops: the grid's hop register must be full"),
+    (["data.type=grid", "data.hops=5"], "data.hops: the hop register must be full"),
     (["model.type=sign", "model.activation=relu"],
      "model.activation: expected one of poly, prelu; got 'relu'"),
 ])

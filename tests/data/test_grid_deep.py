@@ -35,6 +35,14 @@ def test_the_dataset_hands_over_a_compressed_hop_state_and_balanced_teacher_labe
     assert min(counts) > 0.3 * sum(counts) / len(counts)
 
 
+def test_a_kronecker_graph_of_odd_size_builds_its_hop_state_from_the_initiator():
+    data = load_dataset(load(Config, None, SMALL + ["data.graph=kronecker",
+                                                    "data.graph_qubits=5"]).data)
+    assert data.sample_shape == (5,) and data.state.n_sites == 5 + 1 + 1
+    assert data.info["graph"].startswith("Kronecker graph, initiator [[0.9, 0.5], [0.5, 0.1]]")
+    assert min(data.info["class_counts"]) > 0
+
+
 def test_training_lowers_the_loss_and_a_resumed_run_is_exact(tmp_path):
     trainer = Trainer()
     straight = train(load(Config, None, SMALL + ["training.steps=8"]), tmp_path / "a",
@@ -57,10 +65,13 @@ def test_training_lowers_the_loss_and_a_resumed_run_is_exact(tmp_path):
     ("data.graph_qubits=2", "data.graph_qubits"),
     ("data.teacher_bond=2", "data.teacher_bond"),
     ("backend.max_bond=16", "exceeds the teacher's"),
+    ("data.graph_qubits=7", "even number"),                       # a grid is square
+    ("data.graph=ring", "data.graph"),
+    ("data.graph=kronecker data.initiator_11=0 data.initiator_12=0", "initiator"),
 ])
 def test_bad_input_is_a_config_error(override, message):
     with pytest.raises(ConfigError, match=message):
-        load(Config, None, SMALL + [override]).validate()
+        load(Config, None, SMALL + override.split()).validate()
 
 
 def test_a_model_without_a_hop_state_exits_2_and_leaves_no_checkpoint(tmp_path, capsys):

@@ -46,14 +46,12 @@ def test_deep_mps_forward_and_gradients_match_dense_and_training_lowers_the_loss
         assert losses[-1] < 0.6 * losses[0]
 
 
-def test_zipup_hadamard_is_exact_with_room_and_measures_what_it_discards():
-    from qtnet.tn.algebra import hadamard_zipup
-
+def test_hadamard_zips_up_exact_with_room_and_measures_what_it_discards():
     with jax.enable_x64(True):
         a = tn.random_mps(jax.random.PRNGKey(2), 6, 4, max_bond=8, dtype=jnp.float64)
         b = tn.random_mps(jax.random.PRNGKey(3), 6, 3, max_bond=8, dtype=jnp.float64)
         exact = tn.to_dense(a) * tn.to_dense(b)
-        zip_up = jax.jit(hadamard_zipup, static_argnames="max_bond")
+        zip_up = jax.jit(tn.hadamard, static_argnames="max_bond")
 
         def error(state):
             return float(jnp.linalg.norm(tn.to_dense(state) - exact) / jnp.linalg.norm(exact))
