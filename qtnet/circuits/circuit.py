@@ -64,6 +64,8 @@ class SimulationResult:
 
 def _concrete_values(params):
     """The parameters as a hashable tuple of floats, or None if one of them is traced."""
+    if all(type(p) in (float, int) for p in params):            # fast path: QASM angles
+        return tuple((float(p),) for p in params)
     if any(isinstance(p, jax.core.Tracer) for p in params):
         return None
     return tuple(tuple(np.asarray(p, np.float64).ravel().tolist()) for p in params)

@@ -81,7 +81,8 @@ def operator_schmidt_rank(gate, d: int = 2) -> int:
 
 def _operator_schmidt_ranks(gates, d: int) -> np.ndarray:
     ranks = np.full(len(gates), d * d, np.int32)
-    concrete = [k for k, g in enumerate(gates) if not isinstance(g, jax.core.Tracer)]
+    concrete = [k for k, g in enumerate(gates)
+                if isinstance(g, np.ndarray) or not isinstance(g, jax.core.Tracer)]
     if concrete:
         g = np.stack([np.asarray(gates[k]) for k in concrete])
         g = g.reshape(-1, d, d, d, d).transpose(0, 1, 3, 2, 4).reshape(-1, d * d, d * d)
@@ -162,7 +163,8 @@ def compile_program(ops, n_sites: int, d: int = 2, dtype=jnp.complex128) -> Gate
     a JAX tracer, the fusion is traced too (and nothing is dropped as an identity).
     """
     ops = list(ops)
-    traced = any(isinstance(m, jax.core.Tracer) for m, _ in ops)
+    traced = any(not isinstance(m, np.ndarray) and isinstance(m, jax.core.Tracer)
+                 for m, _ in ops)
     xp = jnp if traced else np
     if traced:
         wide = jnp.dtype(dtype)

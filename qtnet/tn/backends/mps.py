@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn import algebra, canonical, contract, evolve, mps
+from qtnet.tn import adaptive, algebra, canonical, contract, evolve, mps
 from qtnet.tn.backends import register
 from qtnet.tn.mpo import pauli_terms
 from qtnet.tn.program import GateProgram, bond_cap_for
@@ -71,6 +71,11 @@ class MPSBackend:
                                               cutoff=cutoff)
 
     def apply_program(self, state, program: GateProgram, *, cutoff=0.0):
+        concrete = not (program.traced or isinstance(state.tensors, jax.core.Tracer))
+        if concrete and state.bond_cap > adaptive.START_CAP:
+            # Concrete gates: the array cap follows the state's bond (qtnet.tn.adaptive).
+            return adaptive.apply_program_adaptive(state, program.sites, program.gates,
+                                                   program.final, cutoff=cutoff)
         return _run_program(state, jnp.asarray(program.sites), program.gates, program.final,
                             cutoff=cutoff)
 
