@@ -83,7 +83,7 @@ def named_matrix(name: str, params, dtype):
         if len(_MATRICES) >= MATRIX_CACHE_SIZE:
             _MATRICES.clear()
         arg = params[0] if name.upper() == "SU4" and params else params
-        _MATRICES[key] = np.asarray(gate_matrix(name, arg, dtype))
+        _MATRICES[key] = gate_matrix(name, arg, np.dtype(dtype), xp=np)
     return _MATRICES[key]
 
 

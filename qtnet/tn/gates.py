@@ -103,13 +103,16 @@ SU4_GENERATORS = np.stack([np.kron(a, b) for i, a in enumerate(_PAULIS)
                            for j, b in enumerate(_PAULIS) if i or j])
 
 
-def su4(params: SU4Params) -> TwoQubitGates:
+def su4(params: SU4Params, xp=jnp) -> TwoQubitGates:
     """General two-qubit gate exp(-i sum_k params[k] G_k / 2) over the 15 Pauli products."""
-    params = jnp.asarray(params)
+    params = xp.asarray(params)
     if params.shape[-1] != 15:
         raise ValueError(f"su4 takes 15 parameters, got {params.shape[-1]}")
-    gens = jnp.asarray(SU4_GENERATORS, jnp.result_type(params.dtype, jnp.complex64))
-    h = jnp.einsum("...k,kij->...ij", params.astype(gens.dtype), gens)
+    gens = xp.asarray(SU4_GENERATORS, xp.result_type(params.dtype, xp.complex64))
+    h = xp.einsum("...k,kij->...ij", params.astype(gens.dtype), gens)
+    if xp is np:                                 # h is Hermitian: exp via its eigenbasis
+        w, v = np.linalg.eigh(h)
+        return (v * np.exp(-0.5j * w)[..., None, :]) @ np.conj(np.swapaxes(v, -1, -2))
     return jax.scipy.linalg.expm(-0.5j * h)
 
 
@@ -125,8 +128,12 @@ for _name, (_fn, _count) in {"CRX": (rx, 1), "CRY": (ry, 1), "CRZ": (rz, 1),
                        _count)
 
 
-def gate_matrix(name: str, params=(), dtype=None):
-    """The matrix of a named gate; ``params`` are its angles (may be traced)."""
+def gate_matrix(name: str, params=(), dtype=None, xp=jnp):
+    """The matrix of a named gate; ``params`` are its angles (may be traced).
+
+    ``xp=numpy`` computes it on the host from concrete angles (a numpy array: no JAX
+    operation, so nothing is traced or compiled even inside ``jax.jit``).
+    """
     key = name.upper()
     dtype = dtype or default_dtype()
     if key in FIXED_1Q:
@@ -136,16 +143,15 @@ def gate_matrix(name: str, params=(), dtype=None):
     elif key in PARAM_1Q or key in PARAM_2Q:
         fn, count = {**PARAM_1Q, **PARAM_2Q}[key]
         if key == "SU4":
-            return jnp.asarray(fn(jnp.asarray(params)), dtype)
+            return xp.asarray(fn(xp.asarray(params), xp=xp), dtype)
         if len(params) != count:
             raise ValueError(f"gate {name} takes {count} parameter(s), got {len(params)}")
-        scalars = all(isinstance(p, (int, float, np.number)) for p in params)
-        return jnp.asarray(fn(*params, xp=np) if scalars else fn(*params), dtype)
+        return xp.asarray(fn(*params, xp=xp), dtype)
     else:
         raise ValueError(f"unknown gate {name!r}; known gates: {', '.join(sorted(known_gates()))}")
     if params:
         raise ValueError(f"gate {name} takes no parameters, got {len(params)}")
-    return jnp.asarray(m, dtype)
+    return xp.asarray(m, dtype)
 
 
 def gate_arity(name: str) -> int:

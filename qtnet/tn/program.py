@@ -230,16 +230,18 @@ def bond_cap_for(program: GateProgram, max_bond: int | None, n_qubits: int) -> i
     """Array bond cap of an MPS that runs ``program``: ``max_bond``, but never more than the
     program can use.
 
-    Exact mode (``max_bond=None``) takes twice the structural bound: then every bond keeps
-    room for all directions it can grow into, and gradients are exact at rank-deficient
-    points too (e.g. all angles zero), see ``qtnet.tn.evolve``.
+    Exact mode (``max_bond=None``) takes twice the structural bound for a traced program:
+    then every bond keeps room for all directions it can grow into, and gradients are exact
+    at rank-deficient points too (e.g. all angles zero), see ``qtnet.tn.evolve``. A concrete
+    program has nothing to differentiate, so the bound itself is enough room.
     """
     exact = program.exact_bond
+    room = 2 * exact if program.traced else exact
     if max_bond is None:
         if exact > MAX_EXACT_BOND:
             raise ValueError(f"an exact MPS of this circuit may need bond {exact} "
                              f"(> {MAX_EXACT_BOND}); pass max_bond to truncate")
-        return max(1, 2 * exact) if n_qubits > 1 else 1
+        return max(1, room) if n_qubits > 1 else 1
     if int(max_bond) < 1:
         raise ValueError(f"max_bond must be a positive integer, got {max_bond}")
-    return max(1, min(int(max_bond), 2 * exact))    # never less room than exact mode
+    return max(1, min(int(max_bond), room))         # never less room than exact mode

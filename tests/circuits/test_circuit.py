@@ -88,8 +88,9 @@ def test_console_entry_point_runs_as_module():
 
 
 def test_default_cutoff_drops_numerically_zero_schmidt_values():
-    # CRY(1e-13) entangles |+>|0> with Schmidt values (1, ~2.5e-14): numerically zero.
-    c = Circuit(4).h(0).apply("CRY", 0, 1, params=(1e-13,)).h(2).ry(3, 0.4)
+    # CRY(1e-13) entangles |+>|0> with Schmidt values (1, ~2.5e-14): numerically zero. (The
+    # CZ, trivial on |+>|0>, gives the fused gate operator rank 2: room for bond 2.)
+    c = Circuit(4).h(0).cz(0, 1).apply("CRY", 0, 1, params=(1e-13,)).h(2).ry(3, 0.4)
     exact = c.simulate("Z1 X0", backend="dense")
     kept = c.simulate("Z1 X0", backend="mps", cutoff=0.0)
     default = c.simulate("Z1 X0", backend="mps")
