@@ -25,7 +25,7 @@ def _simulate(args) -> int:
         raise ValueError(f"QASM file not found: {path}")
     if args.max_bond is not None and args.max_bond < 1:
         raise ValueError(f"--max-bond must be a positive integer, got {args.max_bond}")
-    if args.cutoff < 0:
+    if args.cutoff is not None and not args.cutoff >= 0:
         raise ValueError(f"--cutoff must be >= 0, got {args.cutoff}")
     circuit = from_qasm(path.read_text())
     result = circuit.simulate(args.observable, backend=args.backend, max_bond=args.max_bond,
@@ -36,7 +36,7 @@ def _simulate(args) -> int:
     else:
         print(f"<{args.observable}> = {result.value:.12g}")
         print(f"  backend {result.backend}, {result.n_qubits} qubits, {result.n_gates} gates")
-        print(f"  fidelity estimate {result.fidelity_estimate:.6g}, "
+        print(f"  fidelity estimate {result.fidelity_estimate:.6g} (cutoff {result.cutoff:.3g}), "
               f"max bond used {result.max_bond_used}, {result.seconds:.3f} s")
     return 0
 
@@ -97,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a network type, or auto: dense up to 20 qubits, mps above")
     sim.add_argument("--max-bond", type=int, default=None,
                      help="MPS bond cap (default: exact, as large as the circuit needs)")
-    sim.add_argument("--cutoff", type=float, default=0.0,
-                     help="drop Schmidt values of relative weight at most this")
+    sim.add_argument("--cutoff", type=float, default=None,
+                     help="drop Schmidt values of relative weight at most this (default: "
+                          "eps^1.5 of the dtype, i.e. only numerically-zero ones; 0 keeps all)")
     sim.add_argument("--x64", action="store_true", help="complex128 instead of complex64")
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     sim.add_argument("--no-compilation-cache", action="store_true",

@@ -3,6 +3,15 @@
 Qubit 0 is site 0 of the MPS, the most significant bit of a dense index. A circuit is a
 plain list of operations; gate parameters may be JAX tracers, so a function that builds a
 circuit from its arguments can be jitted and differentiated (see :func:`expectation`).
+
+Truncation: ``cutoff=None`` (the default) drops Schmidt values of relative weight at most
+:func:`default_cutoff` (numerically zero: ``eps^1.5`` of the dtype), so a circuit that makes
+little entanglement keeps a small bond; the weight dropped is in the result's fidelity
+estimate. Pass ``cutoff=0.0`` to keep every value. A circuit whose parameters are being traced
+(differentiated) uses 0: the zero Schmidt values carry the directions its gradient needs.
+
+A circuit keeps its compiled program and the last state it ran: another observable on the
+same circuit (same backend, bond cap, cutoff and dtype) reads that state again.
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ from qtnet.tn import backends
 from qtnet.tn.gates import gate_arity, gate_matrix
 from qtnet.tn.mps import default_dtype
 from qtnet.tn.program import GateProgram, compile_program
+
+MATRIX_CACHE_SIZE = 65536
+_MATRICES: dict = {}        # (name, parameter values, dtype) -> numpy matrix
 
 AUTO = "auto"
 """The circuit-level choice: dense up to ``AUTO_DENSE_MAX_QUBITS`` qubits, MPS above."""
@@ -44,9 +56,35 @@ class SimulationResult:
     n_qubits: int
     n_gates: int
     seconds: float
+    cutoff: float = 0.0
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def _concrete_values(params):
+    """The parameters as a hashable tuple of floats, or None if one of them is traced."""
+    if all(type(p) in (float, int) for p in params):            # fast path: QASM angles
+        return tuple((float(p),) for p in params)
+    if any(isinstance(p, jax.core.Tracer) for p in params):
+        return None
+    return tuple(tuple(np.asarray(p, np.float64).ravel().tolist()) for p in params)
+
+
+def named_matrix(name: str, params, dtype):
+    """The matrix of a named gate; concrete ones come from a cache (circuits repeat gates)."""
+    params = tuple(params)
+    key = _concrete_values(params)
+    if key is None:
+        return gate_matrix(name, params[0] if name.upper() == "SU4" and params else params,
+                           dtype)
+    key = (name.upper(), key, jnp.dtype(dtype).name)
+    if key not in _MATRICES:
+        if len(_MATRICES) >= MATRIX_CACHE_SIZE:
+            _MATRICES.clear()
+        arg = params[0] if name.upper() == "SU4" and params else params
+        _MATRICES[key] = gate_matrix(name, arg, np.dtype(dtype), xp=np)
+    return _MATRICES[key]
 
 
 class Circuit:
@@ -57,6 +95,8 @@ class Circuit:
             raise ValueError(f"a circuit needs at least one qubit, got {n_qubits}")
         self.n_qubits = int(n_qubits)
         self.ops: list[Operation] = []
+        self._programs: dict = {}           # dtype -> (ops it was built from, GateProgram)
+        self._states: dict = {}             # run settings -> (ops, state)
 
     def __repr__(self) -> str:
         return f"Circuit(n_qubits={self.n_qubits}, n_gates={len(self.ops)})"
@@ -77,7 +117,7 @@ class Circuit:
         if len(qubits) != arity:
             raise ValueError(f"gate {name} acts on {arity} qubit(s), got {len(qubits)}")
         self._check_qubits(qubits, f"gate {name}")
-        gate_matrix(name, tuple(params))  # validates the parameter count now
+        named_matrix(name, tuple(params), default_dtype())  # validates the parameter count now
         self.ops.append(Operation(name.upper(), tuple(int(q) for q in qubits), tuple(params)))
         return self
 
@@ -111,27 +151,32 @@ class Circuit:
         dtype = dtype or default_dtype()
         out = []
         for op in self.ops:
-            if op.matrix is not None:
-                m = jnp.asarray(op.matrix, dtype)
-            elif op.name == "SU4":
-                m = gate_matrix("SU4", op.params[0], dtype)
-            else:
-                m = gate_matrix(op.name, op.params, dtype)
+            m = op.matrix if op.matrix is not None else named_matrix(op.name, op.params, dtype)
             out.append((m, op.qubits))
         return out
 
+    def _unchanged(self, ops) -> bool:
+        return len(ops) == len(self.ops) and all(a is b for a, b in zip(ops, self.ops))
+
     def program(self, dtype=None) -> GateProgram:
-        dtype = dtype or default_dtype()
-        return compile_program(self.matrices(dtype), self.n_qubits, dtype=dtype)
+        """The compiled program (fused, routed); kept while the gate list is unchanged."""
+        dtype = jnp.dtype(dtype or default_dtype())
+        ops, prog = self._programs.get(dtype, (None, None))
+        if ops is not None and self._unchanged(ops):
+            return prog
+        prog = compile_program(self.matrices(dtype), self.n_qubits, dtype=dtype)
+        if not prog.traced:
+            self._programs[dtype] = (list(self.ops), prog)
+        return prog
 
     def expectation(self, observable, backend: str = "mps", max_bond: int | None = None,
-                    cutoff: float = 0.0) -> float:
+                    cutoff: float | None = None) -> float:
         """``<0|C^dagger O C|0>`` for a Pauli string or a list of ``(coefficient, string)``."""
         return float(expectation(self, observable, backend=backend, max_bond=max_bond,
                                  cutoff=cutoff))
 
     def simulate(self, observable, backend: str = "mps", max_bond: int | None = None,
-                 cutoff: float = 0.0) -> SimulationResult:
+                 cutoff: float | None = None) -> SimulationResult:
         """Expectation plus what the run cost: fidelity estimate, bond used, wall time."""
         start = time.perf_counter()
         state, backend_used = run(self, backend=backend, max_bond=max_bond, cutoff=cutoff)
@@ -140,7 +185,7 @@ class Circuit:
         seconds = time.perf_counter() - start
         return SimulationResult(value, float(used.fidelity(state)), state.max_bond_used(),
                                 state.bond_cap, used.name, self.n_qubits, len(self.ops),
-                                seconds)
+                                seconds, resolve_cutoff(cutoff, state.dtype))
 
 
 def resolve_backend(backend: str | backends.Backend, n_qubits: int) -> str:
@@ -152,21 +197,49 @@ def resolve_backend(backend: str | backends.Backend, n_qubits: int) -> str:
     return backends.get(backend).name
 
 
-def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
-        cutoff: float = 0.0, dtype=None):
-    """Simulate from |0...0>; returns ``(state, name of the backend used)``."""
-    name = resolve_backend(backend, circuit.n_qubits)
-    if cutoff < 0:
+def default_cutoff(dtype) -> float:
+    """Relative Schmidt weight at or below which circuit simulation drops a value:
+    ``eps^1.5`` of the dtype (3e-24 in complex128, 4e-11 in complex64), i.e. Schmidt values
+    below ``eps^0.75`` of the norm, which are rounding noise."""
+    return float(np.finfo(jnp.finfo(dtype).dtype).eps) ** 1.5
+
+
+def resolve_cutoff(cutoff: float | None, dtype, traced: bool = False) -> float:
+    """The cutoff a run uses: ``cutoff``, or by default :func:`default_cutoff` (0 if traced)."""
+    if cutoff is None:
+        return 0.0 if traced else default_cutoff(dtype)
+    if not cutoff >= 0:
         raise ValueError(f"cutoff must be >= 0, got {cutoff}")
-    dtype = dtype or default_dtype()
+    return float(cutoff)
+
+
+def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
+        cutoff: float | None = None, dtype=None):
+    """Simulate from |0...0>; returns ``(state, name of the backend used)``.
+
+    An untraced circuit keeps its last state per settings, so a second call with the same
+    settings and an unchanged gate list returns it without running again.
+    """
+    name = resolve_backend(backend, circuit.n_qubits)
+    if cutoff is not None and not cutoff >= 0:
+        raise ValueError(f"cutoff must be >= 0, got {cutoff}")
+    dtype = jnp.dtype(dtype or default_dtype())
     prog = circuit.program(dtype)
-    ops = backends.get(name)
-    state = ops.zero_state_for(prog, circuit.n_qubits, max_bond=max_bond, dtype=dtype)
-    return ops.apply_program(state, prog, cutoff=cutoff), name
+    cutoff = resolve_cutoff(cutoff, dtype, prog.traced)
+    key = (name, max_bond, cutoff, dtype)
+    ops, state = circuit._states.get(key, (None, None))
+    if ops is not None and circuit._unchanged(ops):
+        return state, name
+    net = backends.get(name)
+    state = net.zero_state_for(prog, circuit.n_qubits, max_bond=max_bond, dtype=dtype)
+    state = net.apply_program(state, prog, cutoff=cutoff)
+    if not prog.traced and not isinstance(jax.tree_util.tree_leaves(state)[0], jax.core.Tracer):
+        circuit._states = {key: (list(circuit.ops), state)}     # the last run only
+    return state, name
 
 
 def expectation(circuit: Circuit, observable, backend: str = "mps", max_bond: int | None = None,
-                cutoff: float = 0.0):
+                cutoff: float | None = None):
     """Differentiable expectation value (a JAX scalar); gate parameters may be traced."""
     state, name = run(circuit, backend=backend, max_bond=max_bond, cutoff=cutoff)
     return backends.get(name).expectation_pauli(state, observable)

@@ -67,7 +67,8 @@ class DenseState:
         return self.amplitudes.reshape((self.phys_dim,) * self.n_sites)
 
 
-def _check_size(n, d=2):
+def check_size(n: int, d: int = 2) -> None:
+    """Refuse more sites than a statevector can hold here."""
     if n > MAX_DENSE_SITES:
         raise ValueError(f"the dense backend holds at most {MAX_DENSE_SITES} sites "
                          f"({d}^{n} amplitudes requested); use backend='mps'")
@@ -79,7 +80,7 @@ def from_vector(psi: VectorLike, *, n_sites: int | None = None, phys_dim: int = 
     dtype = dtype or default_dtype()
     psi = jnp.asarray(psi).astype(dtype).reshape(-1)
     n = checks.sites_for_length(psi.shape[0], phys_dim, n_sites)
-    _check_size(n, phys_dim)
+    check_size(n, phys_dim)
     checks.require_finite(psi, "dense state input")
     nrm = jnp.linalg.norm(psi)
     checks.require_nonzero(nrm, "dense state input")
@@ -93,7 +94,7 @@ def product_state(vectors: LocalVectors | str, *, dtype=None, **_) -> DenseState
     dtype = dtype or default_dtype()
     vectors = jnp.asarray(vectors, dtype)
     n, d = vectors.shape
-    _check_size(n, d)
+    check_size(n, d)
     psi = vectors[0]
     for v in vectors[1:]:
         psi = jnp.kron(psi, v)

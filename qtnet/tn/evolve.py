@@ -34,7 +34,8 @@ def _keep(mps: MPS, max_bond: int | None) -> int:
 
 def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate, keep: int,
                     cutoff: float, rank_right
-                    ) -> tuple[SiteTensor, SiteTensor, BondVector, RealScalar, jax.Array]:
+                    ) -> tuple[SiteTensor, SiteTensor, BondVector, RealScalar, jax.Array,
+                               jax.Array]:
     """Apply a ``[d*d, d*d]`` ``gate`` to sites (i, i+1) of a canonical MPS.
 
     Args:
@@ -43,7 +44,8 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
       rank_right: slots of bond i+2 that may carry weight (``ranks[i+2]``).
 
     Returns:
-      ``(b1', b2', s_mid [c], kept_fraction, ranks[i+1]')``.
+      ``(b1', b2', s_mid [c], kept_fraction, ranks[i+1]', capped)``; ``capped``: whether the
+      bond cap ``keep`` dropped a value that the cutoff alone would have kept.
 
     The right factor is that of the SVD of the two-site centre, with its null space ordered
     so that R, the right slots the state can reach (``r < ranks[i+2]``), comes first::
@@ -72,6 +74,7 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     s_all, v = right_singular(theta, in_r)                           # [(q r)], [(q r), k]
     in_span = jnp.sum(jnp.abs(v) ** 2 * in_r[:, None], axis=0)       # ~1 for R, ~0 outside
     s_all = jnp.where(in_span > 0.5, s_all, 0.0)
+    capped = jnp.any(truncation_mask(s_all, s_all.shape[0], cutoff)[keep:] & (s_all[keep:] > 0))
     s, v = s_all[:c], v[:, :c]
     mask = truncation_mask(s, keep, cutoff) & (in_span[:c] > 0.5)
     s = jnp.where(mask, s, 0.0)
@@ -89,7 +92,7 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     # min(d * rank_l, rank_m * gate_rank) would not say *which* slots stay empty).
     rank_new = jnp.minimum(keep, d * rank_right)
     s_mid = s / jnp.sqrt(jnp.maximum(jnp.sum(s2), tiny))         # unit Schmidt vector
-    return b1_new, b2_new, s_mid, frac, rank_new.astype(jnp.int32)
+    return b1_new, b2_new, s_mid, frac, rank_new.astype(jnp.int32), capped
 
 
 def apply_single_site_layer(mps: MPS, gates: SingleSiteLayer) -> MPS:
@@ -146,7 +149,7 @@ def _pair_layer_any_offset(mps: MPS, gates, offset, keep: int, cutoff: float) ->
     bonds = schmidt[:2 * m].reshape(m, 2, c)                  # [k, (left, middle), c]
     rank_right = ranks[2:2 * m + 1:2]                        # rolled bonds 2, 4, ..., 2m
     update = jax.vmap(two_site_update, in_axes=(0, 0, 0, 0, None, None, 0))
-    b1, b2, s_mid, frac, rank_mid = update(bonds[:, 0], pairs[:, 0], pairs[:, 1], gates[:m],
+    b1, b2, s_mid, frac, rank_mid, _ = update(bonds[:, 0], pairs[:, 0], pairs[:, 1], gates[:m],
                                            keep, cutoff, rank_right)
 
     def pick(new, old):
@@ -203,30 +206,39 @@ def apply_two_site_sequence(mps: MPS, sites: GateSites, gates: GateSequence, *,
 
     One ``lax.scan`` over the gates; ``sites`` may be traced.
     """
+    return two_site_sequence_capped(mps, sites, gates, max_bond=max_bond, cutoff=cutoff)[0]
+
+
+def two_site_sequence_capped(mps: MPS, sites: GateSites, gates: GateSequence, *,
+                             max_bond: int | None = None, cutoff: float = 0.0
+                             ) -> tuple[MPS, jax.Array]:
+    """:func:`apply_two_site_sequence`, plus whether the bond cap bound anywhere (a value
+    above the cutoff was dropped for lack of room)."""
     sites = jnp.asarray(sites, jnp.int32)
     gates = jnp.asarray(gates)
     if gates.shape[0] == 0:
-        return mps
+        return mps, jnp.zeros((), bool)
     keep = _keep(mps, max_bond)
 
     def step(carry, op):
-        tensors, schmidt, ranks, log_fid = carry
+        tensors, schmidt, ranks, log_fid, capped = carry
         i, g = op
         b1 = jax.lax.dynamic_index_in_dim(tensors, i, keepdims=False)
         b2 = jax.lax.dynamic_index_in_dim(tensors, i + 1, keepdims=False)
         lam = jax.lax.dynamic_index_in_dim(schmidt, i, keepdims=False)
         rank_right = jax.lax.dynamic_index_in_dim(ranks, i + 2, keepdims=False)
-        b1, b2, s_mid, frac, r_mid = two_site_update(lam, b1, b2, g, keep, cutoff, rank_right)
+        b1, b2, s_mid, frac, r_mid, cap = two_site_update(lam, b1, b2, g, keep, cutoff,
+                                                          rank_right)
         tensors = jax.lax.dynamic_update_index_in_dim(tensors, b1, i, 0)
         tensors = jax.lax.dynamic_update_index_in_dim(tensors, b2, i + 1, 0)
         schmidt = jax.lax.dynamic_update_index_in_dim(schmidt, s_mid, i + 1, 0)
         ranks = jax.lax.dynamic_update_index_in_dim(ranks, r_mid, i + 1, 0)
-        return (tensors, schmidt, ranks, log_fid + jnp.log(frac)), None
+        return (tensors, schmidt, ranks, log_fid + jnp.log(frac), capped | cap), None
 
-    init = (mps.tensors, mps.schmidt, mps.ranks, mps.log_fidelity)
-    (tensors, schmidt, ranks, log_fid), _ = jax.lax.scan(step, init, (sites, gates))
+    init = (mps.tensors, mps.schmidt, mps.ranks, mps.log_fidelity, jnp.zeros((), bool))
+    (tensors, schmidt, ranks, log_fid, capped), _ = jax.lax.scan(step, init, (sites, gates))
     return dataclasses.replace(mps, tensors=tensors, schmidt=schmidt, ranks=ranks,
-                               log_fidelity=log_fid)
+                               log_fidelity=log_fid), capped
 
 
 def apply_gate(mps: MPS, gate: Gate, sites, *, max_bond: int | None = None,

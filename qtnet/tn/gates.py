@@ -30,11 +30,11 @@ FIXED_1Q = {
 }
 
 
-def _controlled(u) -> jnp.ndarray:
-    u = jnp.asarray(u)
-    top = jnp.concatenate([jnp.eye(2, dtype=u.dtype), jnp.zeros((2, 2), u.dtype)], axis=1)
-    bottom = jnp.concatenate([jnp.zeros((2, 2), u.dtype), u], axis=1)
-    return jnp.concatenate([top, bottom], axis=0)
+def _controlled(u, xp=jnp) -> jnp.ndarray:
+    u = xp.asarray(u)
+    top = xp.concatenate([xp.eye(2, dtype=u.dtype), xp.zeros((2, 2), u.dtype)], axis=1)
+    bottom = xp.concatenate([xp.zeros((2, 2), u.dtype), u], axis=1)
+    return xp.concatenate([top, bottom], axis=0)
 
 
 FIXED_2Q = {
@@ -46,47 +46,50 @@ FIXED_2Q = {
 FIXED_2Q["CX"] = FIXED_2Q["CNOT"]
 
 
-def _mat2(a, b, c, d):
+def _mat2(a, b, c, d, xp=jnp):
     """[[a, b], [c, d]] with the matrix axes last, so angles may be arrays."""
-    a, b, c, d = jnp.broadcast_arrays(a, b, c, d)
-    return jnp.stack([jnp.stack([a, b], -1), jnp.stack([c, d], -1)], -2)
+    a, b, c, d = xp.broadcast_arrays(a, b, c, d)
+    return xp.stack([xp.stack([a, b], -1), xp.stack([c, d], -1)], -2)
 
 
-def rx(theta) -> OneQubitGates:
-    c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
-    return _mat2(c + 0j, -1j * s, -1j * s, c + 0j)
+# The parameterised gates take ``xp=numpy`` for concrete angles (gate_matrix does that for
+# scalars): a circuit's matrices then cost no XLA compile of their own.
+def rx(theta, xp=jnp) -> OneQubitGates:
+    c, s = xp.cos(theta / 2), xp.sin(theta / 2)
+    return _mat2(c + 0j, -1j * s, -1j * s, c + 0j, xp=xp)
 
 
-def ry(theta) -> OneQubitGates:
+def ry(theta, xp=jnp) -> OneQubitGates:
     """Real-valued, so real circuits can run in real arithmetic."""
-    c, s = jnp.cos(theta / 2), jnp.sin(theta / 2)
-    return _mat2(c, -s, s, c)
+    c, s = xp.cos(theta / 2), xp.sin(theta / 2)
+    return _mat2(c, -s, s, c, xp=xp)
 
 
-def rz(theta) -> OneQubitGates:
-    e = jnp.exp(-0.5j * jnp.asarray(theta))
-    return _mat2(e, 0j, 0j, jnp.conj(e))
+def rz(theta, xp=jnp) -> OneQubitGates:
+    e = xp.exp(-0.5j * xp.asarray(theta))
+    return _mat2(e, 0j, 0j, xp.conj(e), xp=xp)
 
 
-def phase(lam):
-    lam = jnp.asarray(lam)
-    return _mat2(1 + 0j * lam, 0j * lam, 0j * lam, jnp.exp(1j * lam))
+def phase(lam, xp=jnp):
+    lam = xp.asarray(lam)
+    return _mat2(1 + 0j * lam, 0j * lam, 0j * lam, xp.exp(1j * lam), xp=xp)
 
 
-def u3(theta, phi, lam):
+def u3(theta, phi, lam, xp=jnp):
     """OpenQASM's U(theta, phi, lambda)."""
-    c, s = jnp.cos(theta / 2) + 0j, jnp.sin(theta / 2) + 0j
-    return _mat2(c, -jnp.exp(1j * lam) * s, jnp.exp(1j * phi) * s, jnp.exp(1j * (phi + lam)) * c)
+    c, s = xp.cos(theta / 2) + 0j, xp.sin(theta / 2) + 0j
+    return _mat2(c, -xp.exp(1j * lam) * s, xp.exp(1j * phi) * s, xp.exp(1j * (phi + lam)) * c,
+                 xp=xp)
 
 
-def rzz(theta):
-    e = jnp.exp(-0.5j * theta)
-    return jnp.diag(jnp.array([e, jnp.conj(e), jnp.conj(e), e]))
+def rzz(theta, xp=jnp):
+    e = xp.exp(-0.5j * theta)
+    return xp.diag(xp.array([e, xp.conj(e), xp.conj(e), e]))
 
 
-def rxx(theta):
-    x = jnp.asarray(FIXED_1Q["X"])
-    return jnp.cos(theta / 2) * jnp.eye(4) - 1j * jnp.sin(theta / 2) * jnp.kron(x, x)
+def rxx(theta, xp=jnp):
+    x = xp.asarray(FIXED_1Q["X"])
+    return xp.cos(theta / 2) * xp.eye(4) - 1j * xp.sin(theta / 2) * xp.kron(x, x)
 
 
 def controlled(u: OneQubitGates) -> TwoQubitGates:
@@ -100,13 +103,16 @@ SU4_GENERATORS = np.stack([np.kron(a, b) for i, a in enumerate(_PAULIS)
                            for j, b in enumerate(_PAULIS) if i or j])
 
 
-def su4(params: SU4Params) -> TwoQubitGates:
+def su4(params: SU4Params, xp=jnp) -> TwoQubitGates:
     """General two-qubit gate exp(-i sum_k params[k] G_k / 2) over the 15 Pauli products."""
-    params = jnp.asarray(params)
+    params = xp.asarray(params)
     if params.shape[-1] != 15:
         raise ValueError(f"su4 takes 15 parameters, got {params.shape[-1]}")
-    gens = jnp.asarray(SU4_GENERATORS, jnp.result_type(params.dtype, jnp.complex64))
-    h = jnp.einsum("...k,kij->...ij", params.astype(gens.dtype), gens)
+    gens = xp.asarray(SU4_GENERATORS, xp.result_type(params.dtype, xp.complex64))
+    h = xp.einsum("...k,kij->...ij", params.astype(gens.dtype), gens)
+    if xp is np:                                 # h is Hermitian: exp via its eigenbasis
+        w, v = np.linalg.eigh(h)
+        return (v * np.exp(-0.5j * w)[..., None, :]) @ np.conj(np.swapaxes(v, -1, -2))
     return jax.scipy.linalg.expm(-0.5j * h)
 
 
@@ -118,11 +124,16 @@ FIXED_2Q.update({"CH": np.asarray(_controlled(FIXED_1Q["H"])),
                  "CSX": np.asarray(_controlled(FIXED_1Q["SX"]))})
 for _name, (_fn, _count) in {"CRX": (rx, 1), "CRY": (ry, 1), "CRZ": (rz, 1),
                              "CU1": (phase, 1), "CP": (phase, 1), "CU3": (u3, 3)}.items():
-    PARAM_2Q[_name] = ((lambda fn: lambda *p: _controlled(fn(*p)))(_fn), _count)
+    PARAM_2Q[_name] = ((lambda fn: lambda *p, xp=jnp: _controlled(fn(*p, xp=xp), xp))(_fn),
+                       _count)
 
 
-def gate_matrix(name: str, params=(), dtype=None):
-    """The matrix of a named gate; ``params`` are its angles (may be traced)."""
+def gate_matrix(name: str, params=(), dtype=None, xp=jnp):
+    """The matrix of a named gate; ``params`` are its angles (may be traced).
+
+    ``xp=numpy`` computes it on the host from concrete angles (a numpy array: no JAX
+    operation, so nothing is traced or compiled even inside ``jax.jit``).
+    """
     key = name.upper()
     dtype = dtype or default_dtype()
     if key in FIXED_1Q:
@@ -132,15 +143,15 @@ def gate_matrix(name: str, params=(), dtype=None):
     elif key in PARAM_1Q or key in PARAM_2Q:
         fn, count = {**PARAM_1Q, **PARAM_2Q}[key]
         if key == "SU4":
-            return jnp.asarray(fn(jnp.asarray(params)), dtype)
+            return xp.asarray(fn(xp.asarray(params), xp=xp), dtype)
         if len(params) != count:
             raise ValueError(f"gate {name} takes {count} parameter(s), got {len(params)}")
-        return jnp.asarray(fn(*params), dtype)
+        return xp.asarray(fn(*params, xp=xp), dtype)
     else:
         raise ValueError(f"unknown gate {name!r}; known gates: {', '.join(sorted(known_gates()))}")
     if params:
         raise ValueError(f"gate {name} takes no parameters, got {len(params)}")
-    return jnp.asarray(m, dtype)
+    return xp.asarray(m, dtype)
 
 
 def gate_arity(name: str) -> int:

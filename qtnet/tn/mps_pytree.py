@@ -81,7 +81,9 @@ class MPS:
         return jnp.sum(self.schmidt > rtol * smax, axis=-1)
 
     def max_bond_used(self) -> int:
-        return int(jnp.max(self.bond_dims()))
+        schmidt = np.asarray(self.schmidt)          # on the host: a number to report
+        rtol = float(np.finfo(schmidt.dtype).eps) * 10
+        return int(np.max(np.sum(schmidt > rtol * schmidt.max(axis=-1, keepdims=True), -1)))
 
     def to_dense(self) -> jax.Array:
         return to_dense(self)

@@ -1,13 +1,21 @@
 """Compile a list of gates into a fixed-shape program of nearest-neighbour two-site gates.
 
-A program is what the MPS backend scans over: ``sites [G]`` and ``gates [G, d^2, d^2]``
+A program is what both backends scan over: ``sites [G]`` and ``gates [G, d^2, d^2]``
 (gate k acts on ``(sites[k], sites[k] + 1)``), plus one final single-site layer
-``final [n, d, d]``. Built in Python from concrete qubit indices; the matrices may be
-traced (parameterised circuits differentiate through them).
+``final [n, d, d]``. It is built in Python from concrete qubit indices, before anything is
+traced, so the traced program is one ``lax.scan`` body whatever the number of gates. The
+matrices may be traced (parameterised circuits differentiate through them).
 
-* Single-site gates are fused into the next two-site gate on that site (exact), so they
-  cost no SVD; the ones left at the end form the final layer.
-* A gate on non-neighbouring sites is routed with SWAPs.
+Fusion and routing, in one pass over the gates (exact rewrites only):
+
+* A single-site gate is multiplied into the last two-site gate on its site (no later gate
+  touches that site, so they commute into place); before any two-site gate it waits and is
+  multiplied into the first one. Sites no two-site gate ever touches keep theirs in ``final``.
+* A two-site gate on the same pair as that pair's last gate (nothing in between touched
+  either site) is merged into it; a merged product equal to the identity is dropped.
+* Gates on non-neighbouring qubits are routed with SWAPs that are not undone: the program
+  tracks where each qubit sits, so the next gate on a moved qubit often needs no SWAP at all.
+  The last gates put every qubit back where it started.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from qtnet.tn.gates import FIXED_2Q
 from qtnet.tn.shapes import BrickworkPairs, GateSequence, GateSites, SingleSiteLayer
 
 MAX_EXACT_BOND = 4096
+IDENTITY_ATOL = 1e-14
+"""A merged concrete gate this close to the identity (entrywise) is dropped."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,18 +47,24 @@ class GateProgram:
         """Largest bond an untruncated simulation of this program can need."""
         return int(self.bond_bound.max())
 
+    @property
+    def traced(self) -> bool:
+        """Whether the gate matrices are JAX tracers (a parameterised circuit being traced)."""
+        return isinstance(self.gates, jax.core.Tracer) or isinstance(self.final, jax.core.Tracer)
+
 
 def _swap(d: int):
     if d != 2:
-        return jnp.eye(d * d)[np.arange(d * d).reshape(d, d).T.reshape(-1)]
-    return jnp.asarray(FIXED_2Q["SWAP"])
+        return np.eye(d * d)[np.arange(d * d).reshape(d, d).T.reshape(-1)]
+    return np.asarray(FIXED_2Q["SWAP"])
 
 
 def route_two_site(gate, sites, d: int = 2):
-    """Nearest-neighbour ``(positions, matrices)`` equal to ``gate`` on ``sites=(a, b)``."""
+    """Nearest-neighbour ``(positions, matrices)`` equal to ``gate`` on ``sites=(a, b)``
+    (SWAPs there and back: for one gate on its own; a program routes lazily)."""
     a, b = sites
     gate = jnp.asarray(gate)
-    swap = _swap(d).astype(gate.dtype)
+    swap = jnp.asarray(_swap(d), gate.dtype)
     if a > b:                                  # order the gate's qubits as the sites
         gate = swap @ gate @ swap
         a, b = b, a
@@ -59,38 +75,126 @@ def route_two_site(gate, sites, d: int = 2):
 
 
 def operator_schmidt_rank(gate, d: int = 2) -> int:
-    """Rank of a two-site gate across the cut between its sites (4 when traced)."""
-    if isinstance(gate, jax.core.Tracer):
-        return d * d
-    g = np.asarray(gate).reshape(d, d, d, d).transpose(0, 2, 1, 3).reshape(d * d, d * d)
-    s = np.linalg.svd(g, compute_uv=False)
-    return int(np.sum(s > 1e-12 * s[0]))
+    """Rank of a two-site gate across the cut between its sites (d*d when traced)."""
+    return int(_operator_schmidt_ranks([gate], d)[0])
+
+
+def _operator_schmidt_ranks(gates, d: int) -> np.ndarray:
+    ranks = np.full(len(gates), d * d, np.int32)
+    concrete = [k for k, g in enumerate(gates)
+                if isinstance(g, np.ndarray) or not isinstance(g, jax.core.Tracer)]
+    if concrete:
+        g = np.stack([np.asarray(gates[k]) for k in concrete])
+        g = g.reshape(-1, d, d, d, d).transpose(0, 1, 3, 2, 4).reshape(-1, d * d, d * d)
+        s = np.linalg.svd(g, compute_uv=False)
+        ranks[concrete] = np.sum(s > 1e-12 * s[:, :1], axis=1)
+    return ranks
+
+
+class _Fuser:
+    """The fusion state: gates emitted so far on physical sites, the last gate on each site,
+    single-site gates still waiting for a first two-site gate, and where each qubit is."""
+
+    def __init__(self, n: int, d: int, xp):
+        self.n, self.d, self.xp = n, d, xp
+        self.mats, self.pos, self.alive, self.before = [], [], [], []
+        self.last = [-1] * n                   # index of the last gate on each site
+        self.pending = [None] * n              # single-site gates before any two-site gate
+        self.where = list(range(n))            # qubit -> site
+        self.qubit = list(range(n))            # site -> qubit
+        self.eye = xp.eye(d)
+        self.swap = xp.asarray(_swap(d))
+
+    def single(self, u, q: int) -> None:
+        p = self.where[q]
+        k = self.last[p]
+        if k < 0:
+            self.pending[p] = u if self.pending[p] is None else u @ self.pending[p]
+            return
+        left = self.pos[k] == p
+        self.mats[k] = self.xp.kron(u, self.eye) @ self.mats[k] if left else \
+            self.xp.kron(self.eye, u) @ self.mats[k]
+
+    def pair(self, m, a: int, b: int) -> None:
+        """``m`` (first index qubit a) on qubits (a, b), routed to neighbouring sites."""
+        while abs(self.where[a] - self.where[b]) > 1:     # move b one site towards a
+            pb = self.where[b]
+            self.emit(self.swap, pb - 1 if pb > self.where[a] else pb)
+        pa, pb = self.where[a], self.where[b]
+        self.emit(m if pa < pb else self.swap @ m @ self.swap, min(pa, pb), move=False)
+
+    def emit(self, m, i: int, move: bool = True) -> None:
+        """``m`` on sites (i, i + 1); a SWAP (``move``) also exchanges the qubits there."""
+        if move:
+            qa, qb = self.qubit[i], self.qubit[i + 1]
+            self.qubit[i], self.qubit[i + 1] = qb, qa
+            self.where[qa], self.where[qb] = i + 1, i
+        k = self.last[i]
+        if k >= 0 and k == self.last[i + 1]:              # same pair, nothing in between
+            merged = m @ self.mats[k]
+            if self.xp is np and np.allclose(merged, np.eye(len(merged)), rtol=0,
+                                             atol=IDENTITY_ATOL):
+                self.alive[k] = False
+                self.last[i], self.last[i + 1] = self.before[k]
+            else:
+                self.mats[k] = merged
+            return
+        pa, pb = self.pending[i], self.pending[i + 1]
+        if pa is not None or pb is not None:
+            m = m @ self.xp.kron(self.eye if pa is None else pa, self.eye if pb is None else pb)
+            self.pending[i] = self.pending[i + 1] = None
+        self.before.append((self.last[i], self.last[i + 1]))
+        self.mats.append(m)
+        self.pos.append(i)
+        self.alive.append(True)
+        self.last[i] = self.last[i + 1] = len(self.mats) - 1
+
+    def restore_order(self) -> None:
+        """SWAPs that put qubit q back on site q (a bubble sort, at most n(n-1)/2 SWAPs)."""
+        for q in range(self.n):
+            while self.where[q] > q:
+                self.emit(self.swap, self.where[q] - 1)
 
 
 def compile_program(ops, n_sites: int, d: int = 2, dtype=jnp.complex128) -> GateProgram:
-    """Compile ``ops``: an iterable of ``(matrix, sites)`` with ``sites`` a tuple of ints."""
-    pending = [None] * n_sites                 # single-site gates not yet fused
-    positions, matrices = [], []
+    """Compile ``ops``: an iterable of ``(matrix, sites)`` with ``sites`` a tuple of ints.
+
+    Concrete matrices are fused in numpy (complex128) and cast to ``dtype`` once; if any is
+    a JAX tracer, the fusion is traced too (and nothing is dropped as an identity).
+    """
+    ops = list(ops)
+    traced = any(not isinstance(m, np.ndarray) and isinstance(m, jax.core.Tracer)
+                 for m, _ in ops)
+    xp = jnp if traced else np
+    if traced:
+        wide = jnp.dtype(dtype)
+    else:
+        ops = [(np.asarray(m), sites) for m, sites in ops]
+        wide = np.result_type(np.float64, jnp.dtype(dtype), *{m.dtype for m, _ in ops})
+    fuser = _Fuser(n_sites, d, xp)
+    fuser.eye, fuser.swap = fuser.eye.astype(wide), fuser.swap.astype(wide)
     for matrix, sites in ops:
-        matrix = jnp.asarray(matrix, dtype)
+        matrix = xp.asarray(matrix).astype(wide)
         if len(sites) == 1:
-            (q,) = sites
-            pending[q] = matrix if pending[q] is None else matrix @ pending[q]
-            continue
-        a, b = sites
-        if pending[a] is not None or pending[b] is not None:
-            ia = pending[a] if pending[a] is not None else jnp.eye(d, dtype=dtype)
-            ib = pending[b] if pending[b] is not None else jnp.eye(d, dtype=dtype)
-            matrix = matrix @ jnp.kron(ia, ib)
-            pending[a] = pending[b] = None
-        pos, mats = route_two_site(matrix, (a, b), d)
-        positions.extend(pos.tolist())
-        matrices.extend(list(mats))
-    eye = jnp.eye(d, dtype=dtype)
-    final = jnp.stack([eye if p is None else p for p in pending])
-    gates = jnp.stack(matrices) if matrices else jnp.zeros((0, d * d, d * d), dtype)
-    sites = np.asarray(positions, np.int32)
-    ranks = np.asarray([operator_schmidt_rank(g, d) for g in matrices], np.int32)
+            fuser.single(matrix, sites[0])
+        elif len(sites) == 2:
+            fuser.pair(matrix, *sites)
+        else:
+            raise ValueError(f"a program takes gates on one or two sites, got sites {sites}")
+    fuser.restore_order()
+    keep = [k for k, alive in enumerate(fuser.alive) if alive]
+    matrices = [fuser.mats[k] for k in keep]
+    sites = np.asarray([fuser.pos[k] for k in keep], np.int32)
+    final = [fuser.eye if p is None else p for p in fuser.pending]
+    if traced:
+        gates = jnp.stack(matrices).astype(dtype) if matrices else \
+            jnp.zeros((0, d * d, d * d), dtype)
+        final = jnp.stack(final).astype(dtype)
+    else:
+        gates = jnp.asarray(np.stack(matrices) if matrices else
+                            np.zeros((0, d * d, d * d)), dtype)
+        final = jnp.asarray(np.stack(final), dtype)
+    ranks = _operator_schmidt_ranks(matrices, d)
     return GateProgram(sites, gates, final, _bond_bound(sites, ranks, n_sites, d), ranks)
 
 
@@ -126,16 +230,18 @@ def bond_cap_for(program: GateProgram, max_bond: int | None, n_qubits: int) -> i
     """Array bond cap of an MPS that runs ``program``: ``max_bond``, but never more than the
     program can use.
 
-    Exact mode (``max_bond=None``) takes twice the structural bound: then every bond keeps
-    room for all directions it can grow into, and gradients are exact at rank-deficient
-    points too (e.g. all angles zero), see ``qtnet.tn.evolve``.
+    Exact mode (``max_bond=None``) takes twice the structural bound for a traced program:
+    then every bond keeps room for all directions it can grow into, and gradients are exact
+    at rank-deficient points too (e.g. all angles zero), see ``qtnet.tn.evolve``. A concrete
+    program has nothing to differentiate, so the bound itself is enough room.
     """
     exact = program.exact_bond
+    room = 2 * exact if program.traced else exact
     if max_bond is None:
         if exact > MAX_EXACT_BOND:
             raise ValueError(f"an exact MPS of this circuit may need bond {exact} "
                              f"(> {MAX_EXACT_BOND}); pass max_bond to truncate")
-        return max(1, 2 * exact) if n_qubits > 1 else 1
+        return max(1, room) if n_qubits > 1 else 1
     if int(max_bond) < 1:
         raise ValueError(f"max_bond must be a positive integer, got {max_bond}")
-    return max(1, min(int(max_bond), 2 * exact))    # never less room than exact mode
+    return max(1, min(int(max_bond), room))         # never less room than exact mode

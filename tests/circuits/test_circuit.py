@@ -85,3 +85,31 @@ def test_console_entry_point_runs_as_module():
     proc = subprocess.run([sys.executable, "-m", "qtnet", "simulate", "example", "--observable",
                            "Z0", "--backend", "nope"], capture_output=True, text=True)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_default_cutoff_drops_numerically_zero_schmidt_values():
+    # CRY(1e-13) entangles |+>|0> with Schmidt values (1, ~2.5e-14): numerically zero. (The
+    # CZ, trivial on |+>|0>, gives the fused gate operator rank 2: room for bond 2.)
+    c = Circuit(4).h(0).cz(0, 1).apply("CRY", 0, 1, params=(1e-13,)).h(2).ry(3, 0.4)
+    exact = c.simulate("Z1 X0", backend="dense")
+    kept = c.simulate("Z1 X0", backend="mps", cutoff=0.0)
+    default = c.simulate("Z1 X0", backend="mps")
+    assert kept.max_bond_used == 2 and kept.cutoff == 0.0
+    assert default.max_bond_used == 1 and 0 < default.cutoff < 1e-20
+    assert 1 - 1e-20 <= default.fidelity_estimate <= 1.0
+    assert default.value == pytest.approx(exact.value, abs=1e-12)
+    with pytest.raises(ValueError, match="cutoff must be >= 0"):
+        c.simulate("Z0", cutoff=-1.0)
+
+
+def test_another_observable_reuses_the_state_and_program():
+    from qtnet.circuits import run
+
+    c = Circuit(3).h(0).cnot(0, 2).ry(1, 0.3)
+    state, _ = run(c, backend="mps")
+    assert run(c, backend="mps")[0] is state and c.program() is c.program()
+    assert c.expectation("Z0 Z2") == pytest.approx(1.0)
+    assert c.expectation("X1") == pytest.approx(np.sin(0.3))
+    assert run(c, backend="mps", max_bond=2)[0] is not state        # other settings: rerun
+    c.x(2)                                                           # another circuit now
+    assert c.expectation("Z0 Z2") == pytest.approx(-1.0)

@@ -11,6 +11,8 @@ import numpy as np
 
 from qtnet.tn import dense
 from qtnet.tn.backends import register
+from qtnet.tn.mpo import pauli_terms
+from qtnet.tn.mps import default_dtype, real_dtype
 from qtnet.tn.program import GateProgram
 
 
@@ -18,6 +20,13 @@ from qtnet.tn.program import GateProgram
 def _run_program(state, sites, gates, final):
     state = dense.apply_two_site_sequence(state, sites, gates)
     return dense.apply_single_site_layer(state, final)
+
+
+@jax.jit
+def _pauli_sum(state, coeffs, local_ops):
+    """One compiled read-out per number of terms, whatever the observable."""
+    values = dense.expectation_local(state, local_ops)
+    return jnp.real(jnp.sum(coeffs.astype(values.dtype) * values))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +43,12 @@ class DenseBackend:
         return dense.product_state(vectors, dtype=dtype)
 
     def zero_state_for(self, program: GateProgram, n_qubits, *, max_bond=None, dtype=None):
-        return dense.product_state(np.tile([1.0, 0.0], (n_qubits, 1)), dtype=dtype)
+        dtype = jnp.dtype(dtype or default_dtype())
+        dense.check_size(n_qubits)
+        amplitudes = np.zeros(2 ** n_qubits, dtype)
+        amplitudes[0] = 1.0
+        return dense.DenseState(jnp.asarray(amplitudes),
+                                jnp.asarray(np.zeros((), real_dtype(dtype))), n_qubits, 2)
 
     def astype(self, state, dtype):
         return dataclasses.replace(state, amplitudes=state.amplitudes.astype(dtype))
@@ -73,7 +87,8 @@ class DenseBackend:
         return dense.norm(state)
 
     def expectation_pauli(self, state, observable):
-        return dense.expectation_pauli(state, observable)
+        coeffs, local_ops = pauli_terms(observable, state.n_sites)
+        return _pauli_sum(state, jnp.asarray(coeffs), jnp.asarray(local_ops))
 
     def expectation_mpo(self, state, mpo):
         return dense.expectation_mpo(state, mpo)

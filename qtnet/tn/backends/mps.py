@@ -10,8 +10,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn import algebra, canonical, contract, evolve, mps
+from qtnet.tn import adaptive, algebra, canonical, contract, evolve, mps
 from qtnet.tn.backends import register
+from qtnet.tn.mpo import pauli_terms
 from qtnet.tn.program import GateProgram, bond_cap_for
 
 
@@ -19,6 +20,25 @@ from qtnet.tn.program import GateProgram, bond_cap_for
 def _run_program(state, sites, gates, final, cutoff):
     state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff)
     return evolve.apply_single_site_layer(state, final)
+
+
+@jax.jit
+def _pauli_sum(state, coeffs, local_ops):
+    """One compiled read-out per number of terms, whatever the observable."""
+    values = contract.expectation_local(state, local_ops)
+    return jnp.real(jnp.sum(coeffs.astype(values.dtype) * values))
+
+
+def basis_zero_state(n_qubits: int, chi: int, dtype) -> mps.MPS:
+    """|0...0> with bond cap ``chi``, built on the host (no per-op dispatch)."""
+    dtype = jnp.dtype(dtype or mps.default_dtype())
+    tensors = np.zeros((n_qubits, chi, 2, chi), dtype)
+    tensors[:, 0, 0, 0] = 1.0
+    schmidt = np.zeros((n_qubits + 1, chi), mps.real_dtype(dtype))
+    schmidt[:, 0] = 1.0
+    zero = np.zeros((), mps.real_dtype(dtype))
+    return mps.MPS(jnp.asarray(tensors), jnp.asarray(schmidt), jnp.asarray(zero),
+                   jnp.asarray(zero), jnp.ones((n_qubits + 1,), jnp.int32))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,8 +55,7 @@ class MPSBackend:
         return mps.product_state(vectors, max_bond=max_bond, dtype=dtype)
 
     def zero_state_for(self, program: GateProgram, n_qubits, *, max_bond=None, dtype=None):
-        chi = bond_cap_for(program, max_bond, n_qubits)
-        return mps.product_state(np.tile([1.0, 0.0], (n_qubits, 1)), max_bond=chi, dtype=dtype)
+        return basis_zero_state(n_qubits, bond_cap_for(program, max_bond, n_qubits), dtype)
 
     def astype(self, state, dtype):
         return dataclasses.replace(state, tensors=state.tensors.astype(dtype))
@@ -52,6 +71,11 @@ class MPSBackend:
                                               cutoff=cutoff)
 
     def apply_program(self, state, program: GateProgram, *, cutoff=0.0):
+        concrete = not (program.traced or isinstance(state.tensors, jax.core.Tracer))
+        if concrete and state.bond_cap > adaptive.START_CAP:
+            # Concrete gates: the array cap follows the state's bond (qtnet.tn.adaptive).
+            return adaptive.apply_program_adaptive(state, program.sites, program.gates,
+                                                   program.final, cutoff=cutoff)
         return _run_program(state, jnp.asarray(program.sites), program.gates, program.final,
                             cutoff=cutoff)
 
@@ -77,7 +101,8 @@ class MPSBackend:
         return contract.norm(state)
 
     def expectation_pauli(self, state, observable):
-        return contract.expectation_pauli(state, observable)
+        coeffs, local_ops = pauli_terms(observable, state.n_sites)
+        return _pauli_sum(state, jnp.asarray(coeffs), jnp.asarray(local_ops))
 
     def expectation_mpo(self, state, mpo):
         return contract.expectation_mpo(state, mpo)
