@@ -97,8 +97,10 @@ class MetricsLog:
             self._last_time = now
             comm = (f" comm {record['comm_quantum_qubits']:.3g} qubits"
                     if "comm_quantum_qubits" in record else "")
+            fidelity = ("" if record.get("fidelity_min", record["fidelity"]) == 1.0
+                        else f" fidelity {record['fidelity']:.4f}")   # 1: nothing truncated
             self.echo(f"step {step}/{self.total}: loss {record['loss']:.4f} "
-                      f"accuracy {record['accuracy']:.3f} fidelity {record['fidelity']:.4f}"
+                      f"accuracy {record['accuracy']:.3f}{fidelity}"
                       f"{comm} ({rate:.2f} steps/s)")
 
     def _say(self, text: str) -> None:
@@ -138,7 +140,8 @@ def _add_scalars(writer, record: dict) -> None:
 
 
 def plot_curves(workdir: Path) -> Path | None:
-    """``curves.png``: training loss and accuracy, eval accuracy, fidelity against step."""
+    """``curves.png``: training loss and accuracy, eval accuracy, and the fidelity against
+    step where anything was truncated (no panel when it is 1 throughout)."""
     records = read_metrics(workdir / "metrics.jsonl")
     train = [r for r in records if r["split"] == "train"]
     if not train:
@@ -149,7 +152,8 @@ def plot_curves(workdir: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     evals = [r for r in records if r["split"] == "eval"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    truncated = any(r.get("fidelity", 1.0) != 1.0 for r in train)    # else a flat line at 1
+    fig, axes = plt.subplots(1, 3 if truncated else 2, figsize=(13 if truncated else 9, 3.6))
     steps = [r["step"] for r in train]
     axes[0].plot(steps, [r["loss"] for r in train], label="train")
     if evals:
@@ -160,8 +164,9 @@ def plot_curves(workdir: Path) -> Path | None:
         axes[1].plot([r["step"] for r in evals], [r["accuracy"] for r in evals], "o-",
                      label="eval")
     axes[1].set(xlabel="step", ylabel="accuracy", title="accuracy")
-    axes[2].plot(steps, [r["fidelity"] for r in train])
-    axes[2].set(xlabel="step", ylabel="mean fidelity estimate", title="truncation fidelity")
+    if truncated:
+        axes[2].plot(steps, [r["fidelity"] for r in train])
+        axes[2].set(xlabel="step", ylabel="mean fidelity estimate", title="truncation fidelity")
     for ax in axes[:2]:
         ax.legend()
     fig.tight_layout()

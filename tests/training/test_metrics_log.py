@@ -10,6 +10,7 @@ import pytest
 from tensorboardX.proto import event_pb2
 
 from qtnet.training import Trainer, read_metrics
+from qtnet.training.metrics_log import MetricsLog
 from qtnet.training.cli import train_main
 from qtnet.training.run_folder import RunFolderError
 
@@ -94,3 +95,15 @@ def test_a_damaged_metrics_line_stops_a_resume_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and f"{path} line 2 is not a metrics record" in err
     assert path.read_text() == before
+
+
+@pytest.mark.parametrize("fidelity, shown", [(1.0, False), (0.97, True)])
+def test_progress_line_shows_fidelity_only_where_something_was_truncated(tmp_path, fidelity,
+                                                                         shown):
+    lines = []
+    log = MetricsLog(tmp_path, 2, log_every=1, interactive=False, echo=lines.append)
+    log.write(1, "train", {"loss": 0.5, "accuracy": 0.75, "fidelity": fidelity,
+                           "fidelity_min": fidelity})
+    log.close()
+    assert lines[0].startswith("step 1/2: loss 0.5000 accuracy 0.750")
+    assert ("fidelity 0.9700" in lines[0]) == shown and ("fidelity" in lines[0]) == shown
