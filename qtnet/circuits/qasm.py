@@ -46,6 +46,11 @@ _FUNCS = {"sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp,
           "atan": math.atan}
 
 
+# Sizes no simulation here can use; a program beyond them is refused before it is expanded.
+MAX_QUBITS = 1_000_000
+MAX_GATES = 10_000_000
+
+
 class QasmError(ValueError):
     """A malformed or unsupported OpenQASM 2.0 program."""
 
@@ -55,8 +60,8 @@ def evaluate_expression(text: str, env: dict[str, float] | None = None) -> float
     env = {"pi": math.pi, **(env or {})}
     try:
         tree = ast.parse(text.replace("^", "**"), mode="eval")
-    except SyntaxError:
-        raise QasmError(f"cannot parse parameter expression {text!r}") from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise QasmError(f"cannot parse parameter expression {_short(text)}") from None
 
     def ev(node):
         if isinstance(node, ast.Expression):
@@ -75,9 +80,25 @@ def evaluate_expression(text: str, env: dict[str, float] | None = None) -> float
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id in _FUNCS and len(node.args) == 1):
             return _FUNCS[node.func.id](ev(node.args[0]))
-        raise QasmError(f"unsupported construct in expression {text!r}")
+        raise QasmError(f"unsupported construct in expression {_short(text)}")
 
-    return ev(tree)
+    try:
+        value = ev(tree)
+    except ZeroDivisionError:
+        raise QasmError(f"division by zero in expression {_short(text)}") from None
+    except (OverflowError, ValueError, RecursionError) as err:   # 2.0^5000, ln(0), huge ints
+        if isinstance(err, QasmError):
+            raise
+        raise QasmError(f"cannot evaluate expression {_short(text)}: "
+                        f"{err or type(err).__name__}") from None
+    if not math.isfinite(value):
+        raise QasmError(f"parameter {_short(text)} is not a finite number")
+    return value
+
+
+def _short(text: str) -> str:
+    """``text`` quoted, cut to 60 characters (a 5000-digit literal fits on no line)."""
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def _split_args(text: str) -> list[str]:
@@ -108,6 +129,7 @@ class _Parser:
         self.registers: dict[str, tuple[int, int]] = {}   # name -> (offset, size)
         self.cregs: set[str] = set()
         self.user_gates: dict[str, tuple[list[str], list[str], str]] = {}
+        self.gate_cost: dict[str, int] = {"ccx": 15, "cswap": 17}   # gates a call expands to
         self.ops: list[tuple[str, tuple[float, ...], tuple[int, ...], int]] = []
         self.measured: set[int] = set()
         self.n_qubits = 0
@@ -154,7 +176,8 @@ class _Parser:
         return circuit
 
     def statement(self, line: int, stmt: str) -> None:
-        word = stmt.split(None, 1)[0] if stmt else ""
+        lead = re.match(r"[A-Za-z_]\w*", stmt)
+        word = lead.group(0) if lead else ""
         if word == "include":
             if not re.match(r'^include\s+"qelib1\.inc"$', stmt):
                 raise QasmError(f"line {line}: only 'include \"qelib1.inc\";' is supported")
@@ -168,6 +191,9 @@ class _Parser:
             if word == "qreg":
                 if size < 1:
                     raise QasmError(f"line {line}: qreg {name} must have at least one qubit")
+                if self.n_qubits + size > MAX_QUBITS:
+                    raise QasmError(f"line {line}: qreg {name} has {size} qubits; the limit is "
+                                    f"{MAX_QUBITS} qubits in all")
                 self.registers[name] = (self.n_qubits, size)
                 self.n_qubits += size
             else:
@@ -196,7 +222,20 @@ class _Parser:
         args = [a.strip() for a in m.group(3).split(",") if a.strip()]
         if not args:
             raise QasmError(f"line {line}: gate {name!r} has no qubit arguments")
+        cost = 0
+        for stmt in (t.strip() for t in m.group(4).split(";")):
+            called = _STATEMENT.match(stmt)
+            if not stmt or stmt.startswith("barrier") or not called:
+                continue
+            inner = called.group(1)
+            known = (inner in self.gate_cost or inner in _BUILTIN_1Q or inner in _BUILTIN_2Q
+                     or inner in _CONTROLLED or inner == "u2")
+            if inner == name or not known:
+                raise QasmError(f"line {line}: gate {name!r} uses {inner!r} before it is "
+                                f"defined (a gate body may call only earlier gates)")
+            cost += self.gate_cost.get(inner, 1)
         self.user_gates[name] = (params, args, m.group(4))
+        self.gate_cost[name] = cost
 
     def operands(self, line: int, texts: list[str]) -> list[list[int]]:
         groups = []
@@ -220,7 +259,10 @@ class _Parser:
         if not m:
             raise QasmError(f"line {line}: cannot parse statement {stmt!r}")
         name, ptext, atext = m.group(1), m.group(2), m.group(3)
-        params = tuple(evaluate_expression(p, env) for p in _split_args(ptext or ""))
+        try:
+            params = tuple(evaluate_expression(p, env) for p in _split_args(ptext or ""))
+        except QasmError as err:
+            raise QasmError(f"line {line}: {err}") from None
         arg_texts = _split_args(atext)
         if not arg_texts:
             raise QasmError(f"line {line}: gate {name!r} is given no qubits")
@@ -235,6 +277,10 @@ class _Parser:
         width = max(len(g) for g in groups)
         if any(len(g) not in (1, width) for g in groups):
             raise QasmError(f"line {line}: registers of different sizes in {stmt!r}")
+        if local_qubits is None and len(self.ops) + width * self.gate_cost.get(name, 1) \
+                > MAX_GATES:
+            raise QasmError(f"line {line}: the program expands to more than {MAX_GATES} "
+                            f"gates; the limit is {MAX_GATES}")
         for k in range(width):
             qubits = tuple(g[0] if len(g) == 1 else g[k] for g in groups)
             self.emit(line, name, params, qubits)

@@ -15,7 +15,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from qtnet.config import Config
+from qtnet.config import Config, ConfigError
 from qtnet.models import build_model
 from qtnet.data import Dataset, load_dataset
 from qtnet.training.batches import batch_indices
@@ -56,10 +56,20 @@ def _set_precision(config: Config) -> None:
         jax.config.update("jax_enable_x64", True)
 
 
+def check_against_data(config: Config, data: Dataset) -> None:
+    """Settings that only the data can rule out, checked before anything is built."""
+    n_train = len(data.y_train)
+    if config.training.batch_size > n_train:
+        raise ConfigError(f"training.batch_size: {config.training.batch_size} is larger than "
+                          f"the training split ({n_train} samples of {data.name}); use at "
+                          f"most {n_train}")
+
+
 def build_setup(config: Config) -> Setup:
     """Load the data and build the model, optimiser and state from the config's seed."""
     _set_precision(config)
     data = load_dataset(config.data)
+    check_against_data(config, data)
     model = build_model(config, data.sample_shape, data.n_classes,
                         nnx.Rngs(params=config.training.seed), data=data)
     tx = build_optimizer(config)
