@@ -67,6 +67,7 @@ class MetricsLog:
         self.total, self.log_every, self.echo = total_steps, log_every, echo
         interactive = sys.stderr.isatty() if interactive is None else interactive
         self._bar = None
+        self._postfix: dict[str, str] = {}          # the bar's loss / accuracy read-outs
         if interactive:
             from tqdm import tqdm
 
@@ -82,15 +83,20 @@ class MetricsLog:
             _add_scalars(self._tb, record)
         if split == "train":
             self._progress(step, record)
-        else:
+        elif self._bar is not None:                 # a terminal: beside the bar, not below
+            if "accuracy" in record:
+                self._postfix[f"{split} acc"] = f"{record['accuracy']:.3f}"
+                self._bar.set_postfix(self._postfix)
+        elif step % self.log_every == 0 or step == self.total:
             text = " ".join(f"{k} {v:.4g}" for k, v in record.items()
                             if k not in ("step", "split"))
-            self._say(f"step {step} {split}: {text}")
+            self.echo(f"step {step} {split}: {text}")
 
     def _progress(self, step: int, record: dict) -> None:
         if self._bar is not None:
             self._bar.update(step - self._bar.n)
-            self._bar.set_postfix(loss=f"{record['loss']:.4f}", acc=f"{record['accuracy']:.3f}")
+            self._postfix.update(loss=f"{record['loss']:.4f}", acc=f"{record['accuracy']:.3f}")
+            self._bar.set_postfix(self._postfix)
         elif step % self.log_every == 0 or step == self.total:
             now = time.perf_counter()
             rate = self.log_every / max(now - self._last_time, 1e-9)
@@ -102,12 +108,6 @@ class MetricsLog:
             self.echo(f"step {step}/{self.total}: loss {record['loss']:.4f} "
                       f"accuracy {record['accuracy']:.3f}{fidelity}"
                       f"{comm} ({rate:.2f} steps/s)")
-
-    def _say(self, text: str) -> None:
-        if self._bar is not None:
-            self._bar.write(text)
-        else:
-            self.echo(text)
 
     def close(self) -> None:
         if self._bar is not None:
