@@ -57,6 +57,14 @@ BEST_METRICS = (None, *(f"{split}/{name}" for split in ("eval", "train")
 
 
 @dataclasses.dataclass(frozen=True)
+class EstimatorConfig:
+    shots: int | None = field(None, min=1, max=10**9,
+                              help="train on shot-noise estimates: each class distribution "
+                                   "from this many copies, gradients by parameter shift (a "
+                                   "circuit model with ry_cz gates); null = exact")
+
+
+@dataclasses.dataclass(frozen=True)
 class CheckpointConfig:
     every: int = field(50, min=1, help="save every this many steps (and at the end)")
     keep: int = field(3, min=1, help="keep the last this many checkpoints")
@@ -90,6 +98,7 @@ class Config:
     optimizer: OptimizerConfig = section(OptimizerConfig)
     schedule: ScheduleConfig = section(ScheduleConfig)
     training: TrainingConfig = section(TrainingConfig)
+    estimator: EstimatorConfig = section(EstimatorConfig)
     checkpoint: CheckpointConfig = section(CheckpointConfig)
     metering: MeteringConfig = section(MeteringConfig)
     circuit: CircuitConfig = section(CircuitConfig)
@@ -124,7 +133,7 @@ class Config:
 # resumed run differ from an unbroken one (the schedule); training.seed and batch_size are
 # checked too (qtnet.training.run_folder.RESUME_SENSITIVE_KEYS). Section names only: the
 # trainer's compile cache keys on these sections.
-RESUME_SENSITIVE = ("model", "data", "backend", "optimizer", "schedule")
+RESUME_SENSITIVE = ("model", "data", "backend", "optimizer", "schedule", "estimator")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,8 @@ from qtnet.models import build_model
 from qtnet.data import Dataset, load_dataset
 from qtnet.training.batches import batch_indices
 from qtnet.training.optim import build_optimizer, learning_rate_schedule
-from qtnet.training.steps import init_state, make_eval_step, make_train_step
+from qtnet.training.shots import check_shot_training, shot_cross_entropy
+from qtnet.training.steps import cross_entropy, init_state, make_eval_step, make_train_step
 
 
 @dataclasses.dataclass
@@ -72,6 +73,8 @@ def build_setup(config: Config) -> Setup:
     check_against_data(config, data)
     model = build_model(config, data.sample_shape, data.n_classes,
                         nnx.Rngs(params=config.training.seed), data=data)
+    if config.estimator.shots is not None:
+        check_shot_training(model, config)
     tx = build_optimizer(config)
     graphdef, state = init_state(model, tx, config.training.seed)
     # Committed to the device, as a restored state is: a resume then reuses the compiled
@@ -121,14 +124,17 @@ class CompiledSteps:
         """What the steps depend on: model, data, backend, optimiser, schedule and, unless
         the schedule is constant, the steps it is laid out over."""
         steps = config.training.steps if config.schedule.type != "constant" else None
-        sections = ("model", "data", "backend", "optimizer", "schedule")
+        sections = ("model", "data", "backend", "optimizer", "schedule", "estimator")
         return json.dumps([dataclasses.asdict(getattr(config, k)) for k in sections] + [steps],
                           sort_keys=True)
 
     def __call__(self, setup: Setup) -> tuple:
         key = self.key(setup.config)
         if key not in self._steps:
-            self._steps[key] = (make_train_step(setup.graphdef, setup.tx, setup.schedule),
+            shots = setup.config.estimator.shots
+            objective = cross_entropy if shots is None else shot_cross_entropy(shots)
+            self._steps[key] = (make_train_step(setup.graphdef, setup.tx, setup.schedule,
+                                                objective=objective),
                                 make_eval_step(setup.graphdef))
         return self._steps[key]
 
