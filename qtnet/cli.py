@@ -27,7 +27,14 @@ def _simulate(args) -> int:
         raise ValueError(f"--max-bond must be a positive integer, got {args.max_bond}")
     if args.cutoff is not None and not args.cutoff >= 0:
         raise ValueError(f"--cutoff must be >= 0, got {args.cutoff}")
-    circuit = from_qasm(path.read_text())
+    if not args.observable.strip():
+        raise ValueError("--observable is empty; give a Pauli string such as 'Z0' or 'X0 Z5'")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path} is not UTF-8 text (byte {err.start}); is it a QASM "
+                         f"file?") from None
+    circuit = from_qasm(text)
     result = circuit.simulate(args.observable, backend=args.backend, max_bond=args.max_bond,
                               cutoff=args.cutoff)
     out = {"file": str(path), "observable": args.observable, **result.to_dict()}

@@ -43,6 +43,11 @@ _DECOMPOSED = {
     "cswap": (("a", "b", "c"), "cx c,b; ccx a,b,c; cx c,b;"),
 }
 
+# Sizes no simulation here can use; a program beyond them is refused before it is expanded.
+MAX_QUBITS = 1_000_000
+MAX_GATES = 10_000_000
+
+
 _STATEMENT = re.compile(r"^([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*(.*)$", re.S)
 _OPERAND = re.compile(r"^([A-Za-z_]\w*)\s*(?:\[\s*(\d+)\s*\])?$")
 
@@ -53,6 +58,7 @@ class _Parser:
         self.registers: dict[str, tuple[int, int]] = {}   # name -> (offset, size)
         self.cregs: set[str] = set()
         self.user_gates: dict[str, tuple[list[str], list[str], str]] = {}
+        self.gate_cost: dict[str, int] = {"ccx": 15, "cswap": 17}   # gates a call expands to
         self.ops: list[tuple[str, tuple[float, ...], tuple[int, ...], int]] = []
         self.measured: set[int] = set()
         self.n_qubits = 0
@@ -75,7 +81,8 @@ class _Parser:
         return circuit
 
     def statement(self, line: int, stmt: str) -> None:
-        word = stmt.split(None, 1)[0] if stmt else ""
+        lead = re.match(r"[A-Za-z_]\w*", stmt)
+        word = lead.group(0) if lead else ""
         if word == "include":
             if not re.match(r'^include\s+"qelib1\.inc"$', stmt):
                 raise QasmError(f"line {line}: only 'include \"qelib1.inc\";' is supported")
@@ -89,6 +96,9 @@ class _Parser:
             if word == "qreg":
                 if size < 1:
                     raise QasmError(f"line {line}: qreg {name} must have at least one qubit")
+                if self.n_qubits + size > MAX_QUBITS:
+                    raise QasmError(f"line {line}: qreg {name} has {size} qubits; the limit is "
+                                    f"{MAX_QUBITS} qubits in all")
                 self.registers[name] = (self.n_qubits, size)
                 self.n_qubits += size
             else:
@@ -117,7 +127,20 @@ class _Parser:
         args = [a.strip() for a in m.group(3).split(",") if a.strip()]
         if not args:
             raise QasmError(f"line {line}: gate {name!r} has no qubit arguments")
+        cost = 0
+        for stmt in (t.strip() for t in m.group(4).split(";")):
+            called = _STATEMENT.match(stmt)
+            if not stmt or stmt.startswith("barrier") or not called:
+                continue
+            inner = called.group(1)
+            known = (inner in self.gate_cost or inner in _BUILTIN_1Q or inner in _BUILTIN_2Q
+                     or inner in _CONTROLLED or inner == "u2")
+            if inner == name or not known:
+                raise QasmError(f"line {line}: gate {name!r} uses {inner!r} before it is "
+                                f"defined (a gate body may call only earlier gates)")
+            cost += self.gate_cost.get(inner, 1)
         self.user_gates[name] = (params, args, m.group(4))
+        self.gate_cost[name] = cost
 
     def operands(self, line: int, texts: list[str]) -> list[list[int]]:
         groups = []
@@ -141,7 +164,10 @@ class _Parser:
         if not m:
             raise QasmError(f"line {line}: cannot parse statement {stmt!r}")
         name, ptext, atext = m.group(1), m.group(2), m.group(3)
-        params = tuple(evaluate_expression(p, env) for p in split_args(ptext or ""))
+        try:
+            params = tuple(evaluate_expression(p, env) for p in split_args(ptext or ""))
+        except QasmError as err:
+            raise QasmError(f"line {line}: {err}") from None
         arg_texts = split_args(atext)
         if not arg_texts:
             raise QasmError(f"line {line}: gate {name!r} is given no qubits")
@@ -156,6 +182,10 @@ class _Parser:
         width = max(len(g) for g in groups)
         if any(len(g) not in (1, width) for g in groups):
             raise QasmError(f"line {line}: registers of different sizes in {stmt!r}")
+        if local_qubits is None and len(self.ops) + width * self.gate_cost.get(name, 1) \
+                > MAX_GATES:
+            raise QasmError(f"line {line}: the program expands to more than {MAX_GATES} "
+                            f"gates; the limit is {MAX_GATES}")
         for k in range(width):
             qubits = tuple(g[0] if len(g) == 1 else g[k] for g in groups)
             self.emit(line, name, params, qubits)

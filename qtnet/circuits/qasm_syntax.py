@@ -20,12 +20,13 @@ class QasmError(ValueError):
 
 
 def evaluate_expression(text: str, env: dict[str, float] | None = None) -> float:
-    """Evaluate a QASM parameter expression (numbers, pi, + - * / ^, sin cos ... ln sqrt)."""
+    """Evaluate a QASM parameter expression (numbers, pi, + - * / ^, sin cos ... ln sqrt);
+    anything that does not give a finite number is a QasmError naming the expression."""
     env = {"pi": math.pi, **(env or {})}
     try:
         tree = ast.parse(text.replace("^", "**"), mode="eval")
-    except SyntaxError:
-        raise QasmError(f"cannot parse parameter expression {text!r}") from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise QasmError(f"cannot parse parameter expression {_short(text)}") from None
 
     def ev(node):
         if isinstance(node, ast.Expression):
@@ -34,7 +35,7 @@ def evaluate_expression(text: str, env: dict[str, float] | None = None) -> float
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in env:
-                raise QasmError(f"unknown name {node.id!r} in expression {text!r}")
+                raise QasmError(f"unknown name {node.id!r} in expression {_short(text)}")
             return env[node.id]
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
@@ -44,9 +45,25 @@ def evaluate_expression(text: str, env: dict[str, float] | None = None) -> float
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id in FUNCTIONS and len(node.args) == 1):
             return FUNCTIONS[node.func.id](ev(node.args[0]))
-        raise QasmError(f"unsupported construct in expression {text!r}")
+        raise QasmError(f"unsupported construct in expression {_short(text)}")
 
-    return ev(tree)
+    try:
+        value = ev(tree)
+    except ZeroDivisionError:
+        raise QasmError(f"division by zero in expression {_short(text)}") from None
+    except (OverflowError, ValueError, RecursionError) as err:   # 2.0^5000, ln(0), huge ints
+        if isinstance(err, QasmError):
+            raise
+        raise QasmError(f"cannot evaluate expression {_short(text)}: "
+                        f"{err or type(err).__name__}") from None
+    if not math.isfinite(value):
+        raise QasmError(f"parameter {_short(text)} is not a finite number")
+    return value
+
+
+def _short(text: str) -> str:
+    """``text`` quoted, cut to 60 characters (a 5000-digit literal fits on no line)."""
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def split_args(text: str) -> list[str]:

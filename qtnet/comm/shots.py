@@ -20,7 +20,7 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.parties.protocol import Protocol, Readout, Unitary
+from qtnet.parties.protocol import BlockEncoding, Protocol, Readout, Unitary
 from qtnet.tn import backends
 from qtnet.tn.ansatz import SHIFT_RULE_ANSATZE
 from qtnet.tn.mpo import parse_pauli_string, pauli_terms
@@ -109,11 +109,25 @@ def shot_estimate(protocol: Protocol, params, data, key, shots: int, *, backend=
 
 def parameter_shift_gradient(protocol: Protocol, params, data, key, shots: int, **kw):
     """The gradient by the parameter-shift rule, each of the 2P loss estimates from ``shots``
-    copies. Exact in expectation for RY angles (``ry_cz`` unitaries)."""
-    for step in protocol.steps:
+    copies. Exact in expectation for RY angles (``ry_cz`` unitaries).
+
+    Only rotation angles (the ``params`` of Unitary steps) are shifted; any other entry of
+    ``params`` (a block encoding's operator) has no shift rule and is refused — pass a fixed
+    operator in ``data``."""
+    angle_keys = {step.key for step in protocol.steps if isinstance(step, Unitary)}
+    for i, step in enumerate(protocol.steps):
         if isinstance(step, Unitary) and step.ansatz not in SHIFT_RULE_ANSATZE:
             raise ValueError(f"parameter shift needs gates exp(-i theta G/2) with G^2 = 1; "
                              f"step {step.key!r} uses the {step.ansatz} ansatz")
+        if isinstance(step, BlockEncoding) and step.key in params:
+            raise ValueError(f"parameter shift applies to rotation angles only; params"
+                             f"[{step.key!r}] is the operator of block encoding step {i}, "
+                             f"which has no shift rule (pass it in data to hold it fixed)")
+    others = sorted(set(params) - angle_keys)
+    if others:
+        raise ValueError(f"parameter shift applies to rotation angles only; params "
+                         f"{', '.join(map(repr, others))} belong to no Unitary step "
+                         f"(angle keys: {', '.join(map(repr, sorted(angle_keys)))})")
     flat, unravel = jax.flatten_util.ravel_pytree(params)
     p = flat.shape[0]
     shifts = jnp.concatenate([jnp.eye(p), -jnp.eye(p)]) * (np.pi / 2)   # [2P, P]

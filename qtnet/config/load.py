@@ -11,6 +11,7 @@ found.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -73,14 +74,23 @@ def _coerce(value, tp, key: str):
                       f"({type(value).__name__})")
 
 
+# No real run needs a count, size or seed beyond this; larger integers are typos (and
+# overflow int64 / hang a loop) unless a field sets its own ``max``.
+MAX_INT = 2**31 - 1
+
+
 def _check_value(value, meta, key: str):
     choices = meta.get("choices")
     if choices is not None and value not in choices:
-        raise ConfigError(f"{key}: expected one of {', '.join(map(str, choices))}; "
-                          f"got {value!r}")
+        names = ("null" if c is None else str(c) for c in choices)
+        raise ConfigError(f"{key}: expected one of {', '.join(names)}; got {value!r}")
     if value is None or isinstance(value, bool | str):
         return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}: expected a finite number, got {value!r}")
     lo, hi = meta.get("min"), meta.get("max")
+    if hi is None and isinstance(value, int):
+        hi = MAX_INT
     if lo is not None and value < lo:
         raise ConfigError(f"{key}: expected a value >= {lo}, got {value!r}")
     if hi is not None and value > hi:
@@ -193,13 +203,38 @@ def merge(base: dict, update: dict, schema=None) -> dict:
     return out
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (else the last wins)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_yaml(path: str | Path) -> dict:
-    """The mapping in a YAML file; a missing file or malformed YAML is a ConfigError."""
+    """The mapping in a YAML file; a missing, unreadable or non-UTF-8 file, malformed YAML or
+    a key given twice is a ConfigError."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a config file; pass a YAML file, e.g. "
+                          f"configs/quickstart.yaml")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {err.start}: "
+                          f"{err.object[err.start:err.start + 1]!r}); save it as UTF-8") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read the config file {path}: {err.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)   # noqa: S506 - a SafeLoader
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -44,18 +44,32 @@ class ScheduleConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
-    steps: int = field(100, min=1)
-    batch_size: int = field(32, min=1)
+    steps: int = field(100, min=1, max=10**8)
+    batch_size: int = field(32, min=1, max=2**20, help="at most the training split's size")
     seed: int = field(0, min=0)
     eval_every: int = field(50, min=1, help="evaluate on the test split every this many steps")
     log_every: int = field(10, min=1, help="plain-text progress line period (not on a terminal)")
+
+
+# Metrics a checkpoint can be ranked by: every train / eval record has these.
+BEST_METRICS = (None, *(f"{split}/{name}" for split in ("eval", "train")
+                        for name in ("accuracy", "loss", "fidelity")))
+
+
+@dataclasses.dataclass(frozen=True)
+class EstimatorConfig:
+    shots: int | None = field(None, min=1, max=10**9,
+                              help="train on shot-noise estimates: each class distribution "
+                                   "from this many copies, gradients by parameter shift (a "
+                                   "circuit model with ry_cz gates); null = exact")
 
 
 @dataclasses.dataclass(frozen=True)
 class CheckpointConfig:
     every: int = field(50, min=1, help="save every this many steps (and at the end)")
     keep: int = field(3, min=1, help="keep the last this many checkpoints")
-    best_metric: str | None = field("eval/accuracy", help="also keep the best by this metric")
+    best_metric: str | None = field("eval/accuracy", choices=BEST_METRICS,
+                                    help="also keep the best by this metric; null = off")
     best_mode: str = field("max", choices=("max", "min"))
 
 
@@ -94,6 +108,7 @@ class Config:
     optimizer: OptimizerConfig = section(OptimizerConfig)
     schedule: ScheduleConfig = section(ScheduleConfig)
     training: TrainingConfig = section(TrainingConfig)
+    estimator: EstimatorConfig = section(EstimatorConfig)
     checkpoint: CheckpointConfig = section(CheckpointConfig)
     metering: MeteringConfig = section(MeteringConfig)
     circuit: CircuitConfig = section(CircuitConfig)
@@ -129,7 +144,7 @@ class Config:
 # resumed run differ from an unbroken one (the schedule); training.seed and batch_size are
 # checked too (qtnet.training.run_folder.RESUME_SENSITIVE_KEYS). Section names only: the
 # trainer's compile cache keys on these sections.
-RESUME_SENSITIVE = ("model", "data", "backend", "optimizer", "schedule")
+RESUME_SENSITIVE = ("model", "data", "backend", "optimizer", "schedule", "estimator")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,6 +169,9 @@ class CommReportConfig:
             raise ConfigError(f"epsilon: expected a value > 0, got {self.epsilon!r}")
         if not 0 < self.delta < 1:
             raise ConfigError(f"delta: expected a value in (0, 1), got {self.delta!r}")
+        if not self.observable.strip():
+            raise ConfigError("observable: expected a Pauli string such as 'Z0' or 'X0 Z5', "
+                              "got an empty one")
         if not self.shadow_constant > 0:
             raise ConfigError(f"shadow_constant: expected a value > 0, "
                               f"got {self.shadow_constant!r}")

@@ -12,6 +12,7 @@ read without pickle.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ def _csv(path: Path, dtype) -> np.ndarray:
         raise DataError(f"missing OGB file {path}")
     try:
         return np.loadtxt(path, delimiter=",", dtype=dtype, ndmin=2)
-    except (ValueError, OSError, EOFError) as err:
+    except (ValueError, OSError, EOFError, zlib.error) as err:
         raise DataError(f"{path}: malformed or truncated CSV ({type(err).__name__}: "
                         f"{str(err).splitlines()[0][:120]})") from None
 
@@ -55,6 +56,8 @@ def load_ogb_nodeprop(folder: str | Path, split: str | None = None) -> NodeDatas
         if arr.shape[0] != n_nodes:
             raise DataError(f"{raw / (what + '.csv.gz')}: {arr.shape[0]} rows for "
                             f"{n_nodes} nodes (num-node-list)")
+    if not np.all(np.isfinite(feats)):
+        raise DataError(f"{raw / 'node-feat.csv.gz'}: the features hold NaN/inf values")
     schemes = sorted(p.name for p in (folder / "split").glob("*") if p.is_dir())
     if split is None:
         if len(schemes) != 1:
@@ -66,6 +69,16 @@ def load_ogb_nodeprop(folder: str | Path, split: str | None = None) -> NodeDatas
         if len(part) and (part.min() < 0 or part.max() >= n_nodes):
             raise DataError(f"{folder / 'split' / split / (k + '.csv.gz')}: node id outside "
                             f"0..{n_nodes - 1}")
+    for part, k in zip(parts, ("train", "valid", "test")):
+        if len(np.unique(part)) != len(part):
+            raise DataError(f"{folder / 'split' / split / (k + '.csv.gz')}: a node id repeats")
+    for (a, ka), (b, kb) in (((parts[0], "train"), (parts[1], "valid")),
+                             ((parts[0], "train"), (parts[2], "test")),
+                             ((parts[1], "valid"), (parts[2], "test"))):
+        common = np.intersect1d(a, b)
+        if len(common):
+            raise DataError(f"{folder / 'split' / split}: {ka} and {kb} overlap "
+                            f"({len(common)} nodes, e.g. {int(common[0])})")
     label_ids = np.where(np.isnan(labels), -1, labels).astype(np.int64)
     return NodeDataset(folder.name, feats, label_ids,
                        _symmetric(edges[:, 0], edges[:, 1], n_nodes), *parts)
@@ -87,7 +100,7 @@ def load_reddit(folder: str | Path) -> NodeDataset:
         adj = sp.load_npz(graph_path)
     except DataError:
         raise
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
         raise DataError(f"{folder}: unreadable Reddit files ({type(err).__name__}: "
                         f"{str(err).splitlines()[0][:120]})") from None
     n = feats.shape[0]
@@ -98,6 +111,8 @@ def load_reddit(folder: str | Path) -> NodeDataset:
         raise DataError(f"{graph_path}: adjacency {adj.shape} for {n} nodes")
     if not set(np.unique(types)) <= {1, 2, 3}:
         raise DataError(f"{data_path}: node_types must be 1 (train), 2 (val) or 3 (test)")
+    if not np.issubdtype(feats.dtype, np.number) or not np.all(np.isfinite(feats)):
+        raise DataError(f"{data_path}: the features hold NaN/inf values (or are not numbers)")
     adj = adj.tocoo()
     return NodeDataset("reddit", feats.astype(np.float32), labels.astype(np.int64),
                        _symmetric(adj.row, adj.col, n), np.flatnonzero(types == 1),

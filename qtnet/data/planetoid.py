@@ -81,6 +81,31 @@ def _as_labels(y, path: Path) -> np.ndarray:
     return y
 
 
+def _check_test_ids(test_ids: np.ndarray, n_rows: int, n_train_val: int, path: Path) -> int:
+    """The node count the test ids imply, after checking them: distinct, not among the
+    ``n_rows`` nodes of ``allx`` (train and val live there), and within the test block (the
+    test nodes follow ``allx``; CiteSeer leaves a few ids unused, never more than the block
+    again)."""
+    if n_train_val > n_rows:
+        raise DataError(f"{path.parent}: allx has {n_rows} rows, fewer than the "
+                        f"{n_train_val} train + val nodes of the standard split")
+    if len(test_ids) == 0:
+        raise DataError(f"{path}: no test ids")
+    limit = n_rows + 2 * len(test_ids)
+    bad = test_ids[(test_ids < 0) | (test_ids >= limit)]
+    if len(bad):
+        raise DataError(f"{path}: test id {int(bad[0])} outside {n_rows}..{limit - 1} "
+                        f"(the test block after allx's {n_rows} rows)")
+    if (test_ids < n_rows).any():
+        raise DataError(f"{path}: test ids overlap the training / validation nodes "
+                        f"(0..{n_rows - 1}), e.g. {int(test_ids[test_ids < n_rows][0])}")
+    unique, counts = np.unique(test_ids, return_counts=True)
+    if (counts > 1).any():
+        raise DataError(f"{path}: duplicate test ids, e.g. {int(unique[counts > 1][0])} "
+                        f"({int((counts > 1).sum())} repeated)")
+    return int(test_ids.max()) + 1
+
+
 def load_planetoid(folder: str | Path, name: str) -> NodeDataset:
     """Cora / CiteSeer / PubMed in the Planetoid layout, with the standard split (train: the
     rows of ``x``; val: the next 500 nodes; test: ``test.index``). Test ids that have no
@@ -95,8 +120,8 @@ def load_planetoid(folder: str | Path, name: str) -> NodeDataset:
     if not index_path.is_file():
         raise DataError(f"missing Planetoid file {index_path}")
     try:
-        test_ids = np.array([int(line) for line in index_path.read_text().split()])
-    except ValueError:
+        test_ids = np.array([int(line) for line in index_path.read_text().split()], np.int64)
+    except (ValueError, OverflowError, UnicodeDecodeError):
         raise DataError(f"{index_path}: expected one integer node id per line") from None
 
     for a, b, what in ((x, y, "x/y"), (tx, ty, "tx/ty"), (allx, ally, "allx/ally")):
@@ -105,13 +130,17 @@ def load_planetoid(folder: str | Path, name: str) -> NodeDataset:
                             f"{b.shape[0]} label rows")
     if len({x.shape[1], tx.shape[1], allx.shape[1]}) != 1:
         raise DataError(f"{folder}: x, tx, allx have different feature counts")
+    for key, a in (("x", x), ("tx", tx), ("allx", allx)):
+        if not np.all(np.isfinite(a.data)):
+            raise DataError(f"{files[key]}: the features hold NaN/inf values")
     if not isinstance(graph, dict):
         raise DataError(f"{files['graph']}: expected a dict of adjacency lists")
     if len(test_ids) != tx.shape[0]:
         raise DataError(f"{index_path}: {len(test_ids)} test ids but tx has {tx.shape[0]} rows")
+    n_nodes = max(_check_test_ids(test_ids, allx.shape[0], y.shape[0] + 500, index_path),
+                  allx.shape[0])
 
     n_feat, n_cls = x.shape[1], y.shape[1]
-    n_nodes = max(max(graph) + 1, int(test_ids.max()) + 1, allx.shape[0])
     features = sp.lil_matrix((n_nodes, n_feat))
     labels = -np.ones(n_nodes, np.int64)
     features[: allx.shape[0]] = allx
@@ -121,7 +150,13 @@ def load_planetoid(folder: str | Path, name: str) -> NodeDataset:
 
     rows, cols = [], []
     for node, nbrs in graph.items():
+        if not isinstance(nbrs, list | tuple | np.ndarray):
+            raise DataError(f"{files['graph']}: node {node!r}: expected a list of neighbours, "
+                            f"got {type(nbrs).__name__}")
         for nbr in nbrs:
+            if not all(isinstance(v, int | np.integer) for v in (node, nbr)):
+                raise DataError(f"{files['graph']}: edge {node!r}-{nbr!r}: node ids must be "
+                                f"integers")
             if not (0 <= node < n_nodes and 0 <= nbr < n_nodes):
                 raise DataError(f"{files['graph']}: edge {node}-{nbr} names a node outside "
                                 f"0..{n_nodes - 1}")

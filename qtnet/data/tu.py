@@ -50,8 +50,8 @@ def load_gin_text(folder: str | Path, name: str) -> GraphDataset:
     if not lines:
         raise DataError(f"{path}: empty file")
     header = _ints(lines[0], path, 1)
-    if len(header) != 1:
-        raise DataError(f"{path}, line 1: expected the number of graphs")
+    if len(header) != 1 or header[0] < 1:
+        raise DataError(f"{path}, line 1: expected the number of graphs (>= 1)")
     pos, raw = 1, []
     for g in range(header[0]):
         if pos >= len(lines):
@@ -61,6 +61,8 @@ def load_gin_text(folder: str | Path, name: str) -> GraphDataset:
         if len(head) < 2:
             raise DataError(f"{path}, line {pos + 1}: expected 'n_nodes label'")
         n, label = head[0], head[1]
+        if n < 1:
+            raise DataError(f"{path}, line {pos + 1}: a graph needs at least one node, got {n}")
         if pos + n >= len(lines) + 1 or pos + 1 + n > len(lines):
             raise DataError(f"{path}: truncated inside graph {g} (line {pos + 1} announces "
                             f"{n} nodes)")
@@ -68,7 +70,7 @@ def load_gin_text(folder: str | Path, name: str) -> GraphDataset:
         for k in range(n):
             lineno = pos + 2 + k
             row = _ints(lines[pos + 1 + k], path, lineno)
-            if len(row) < 2 or len(row) < 2 + row[1]:
+            if len(row) < 2 or row[1] < 0 or len(row) < 2 + row[1]:
                 raise DataError(f"{path}, line {lineno}: expected 'tag m nbr_1 ... nbr_m'")
             tags.append(row[0])
             for nbr in row[2:2 + row[1]]:
@@ -92,10 +94,18 @@ def _folds(folder: Path, n_graphs: int):
             path = fold_dir / f"{kind}_idx-{k}.txt"
             if not path.is_file():
                 raise DataError(f"missing fold file {path}")
-            idx = np.array([int(t) for t in path.read_text().split()], np.int64)
+            idx = np.array([_ints(line, path, lineno)[0]
+                            for lineno, line in enumerate(_open_text(path), 1)
+                            if line.strip()], np.int64)
             if len(idx) and (idx.min() < 0 or idx.max() >= n_graphs):
                 raise DataError(f"{path}: graph index outside 0..{n_graphs - 1}")
+            if len(np.unique(idx)) != len(idx):
+                raise DataError(f"{path}: a graph index repeats")
             parts.append(idx)
+        common = np.intersect1d(*parts)
+        if len(common):
+            raise DataError(f"{fold_dir}: fold {k}'s train and test indices overlap "
+                            f"({len(common)} graphs, e.g. {int(common[0])})")
         folds.append(tuple(parts))
     return tuple(folds)
 

@@ -19,9 +19,11 @@ matrix); the network form (:meth:`SignCircuit.output_network`, run on the ``mps`
 any other) builds every operator as an MPO and every prepared state as the backend's state:
 exact when the bond cap is the full one, a controlled approximation with fidelity estimate
 otherwise. Building an operator's
-MPO goes through its dense matrix, so the MPS backend is for registers of up to ~12 qubits
-per operator here (a real citation graph has no low-bond structure anyway; structured graphs
-use :mod:`qtnet.gnn.synthetic`).
+MPO goes through its dense matrix, so the network form refuses an operator on more than
+``MAX_OPERATOR_QUBITS`` (12) qubits, before building anything (Cora's select-T would be a
+2^15 x 2^15 matrix, 8.6 GB; a real citation graph has no low-bond structure anyway, so its
+MPO would be no smaller). Use the dense form there; structured graphs use
+:mod:`qtnet.gnn.synthetic`.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class SignWeights:
     @property
     def hops(self) -> int:
         return self.w.shape[0]
+
+
+MAX_OPERATOR_QUBITS = 12      # an operator's dense matrix: 4^12 float64 = 128 MiB
 
 
 def _qubits(size: int) -> int:
@@ -200,7 +205,21 @@ class SignCircuit:
 
         One compiled program (op-by-op dispatch would compile every operation apart)."""
         ops = backends.get(backend)
+        self.check_operator_sizes(ops.name)
         return jax.jit(lambda: self._output_network(ops, max_bond, cutoff))()
+
+    def check_operator_sizes(self, backend_name: str) -> None:
+        """Refuse operators too large to build: each MPO goes through its dense matrix."""
+        for registers in (("node", "hop"), ("hop", "feat")):
+            qubits = len(self.layout.span(registers))
+            if qubits > MAX_OPERATOR_QUBITS:
+                gib = 4.0**qubits * 8 / 2**30
+                raise ValueError(
+                    f"the circuit form on the {backend_name!r} backend builds the operator on "
+                    f"{' ⊗ '.join(registers)} ({qubits} qubits) as an MPO from its dense "
+                    f"2^{qubits} x 2^{qubits} matrix ({gib:.3g} GiB); the limit is "
+                    f"{MAX_OPERATOR_QUBITS} qubits per operator. Use backend='dense' (T "
+                    f"applied as a sparse matrix) for a graph this size")
 
     def _output_network(self, ops: backends.Backend, max_bond, cutoff):
         n = self.layout.n_qubits

@@ -24,6 +24,9 @@ POLY_INIT = (0.0169394634313126, 0.5, 0.3078363963999393)    # the paper's GELU 
 class SIGN(nnx.Module):
     """``x [batch, R + 1, n_features]`` (hop features of each node) -> logits ``[batch, C]``.
 
+    Computed classically and exactly: the reported ``fidelity`` is 1 because nothing is
+    truncated (see :class:`~qtnet.gnn.SignCircuit` for the circuit form and its fidelity).
+
     Args:
       activation: ``poly`` (trainable c0 + c1 t + c2 t^2 per hop) or ``prelu``.
     """
@@ -64,6 +67,8 @@ class SIGN(nnx.Module):
         if k_hidden is not None:
             h = self.drop(h, deterministic=False, rngs=k_hidden)
         logits = self.out(h)
+        # classical arithmetic, nothing truncated: the fidelity is exactly 1, not an estimate
+        # (the circuit form's is SignCircuit.output_network's, a product of kept weights)
         return {"logits": logits, "fidelity": jnp.ones(x.shape[:1], logits.dtype)}
 
 

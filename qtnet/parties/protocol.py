@@ -25,6 +25,7 @@ from qtnet import tn
 from qtnet.parties.registers import Layout, Register, amplitude_encode
 from qtnet.tn import backends
 from qtnet.tn.ansatz import ANSATZE, ansatz_param_shape, embed_brickwork
+from qtnet.tn.mpo_norm import mpo_frobenius_norm, mpo_norm_lower_bound
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,8 +158,8 @@ class Protocol:
             if isinstance(step, Unitary) and (not isinstance(step.depth, int) or step.depth < 1):
                 raise ValueError(f"step {i}: depth must be a positive integer, got "
                                  f"{step.depth!r}")
-            if isinstance(step, BlockEncoding) and not step.alpha > 0:
-                raise ValueError(f"step {i}: sub-normalisation alpha must be > 0, "
+            if isinstance(step, BlockEncoding) and not 0 < step.alpha < float("inf"):
+                raise ValueError(f"step {i}: sub-normalisation alpha must be finite and > 0, "
                                  f"got {step.alpha}")
             if isinstance(step, Readout):
                 given = [step.observable is not None, step.reference is not None,
@@ -290,18 +291,44 @@ def step_operator(step: BlockEncoding, i: int, params, data, n_sites: int) -> tn
     return mpo
 
 
-MAX_NORM_CHECK_SITES = 12
+MAX_NORM_CHECK_SITES = 12        # exact ||M||_2 from the dense matrix up to here
+_checked: dict[tuple, float] = {}  # (operator bytes, alpha) -> norm bound already accepted
+
+
+def operator_norm_bound(mpo: tn.MPO) -> tuple[float, str]:
+    """``(bound, how)``: ||M||_2 exactly (dense, up to 12 sites), else the power-iteration
+    estimate (a lower bound: a violation it shows is certain)."""
+    if mpo.n_sites <= MAX_NORM_CHECK_SITES:
+        return float(np.linalg.norm(np.asarray(tn.mpo_to_dense(mpo)), 2)), "exact"
+    return mpo_norm_lower_bound(mpo), "power iteration"
 
 
 def check_sub_normalisation(mpo: tn.MPO, alpha: float, what: str) -> None:
-    """``alpha >= ||M||_2`` (checked on concrete operators of up to 12 sites)."""
-    if isinstance(mpo.tensors, jax.core.Tracer) or mpo.n_sites > MAX_NORM_CHECK_SITES:
+    """Raise unless ``alpha >= ||M||_2``: a block encoding of M applies M / alpha, which is
+    only a contraction (a valid encoding) then. Checked on the concrete operator whenever it
+    changes (a cache of accepted operators skips repeats); under tracing, at run time."""
+    if isinstance(mpo.tensors, jax.core.Tracer):
+        jax.debug.callback(lambda t: _check_concrete(tn.MPO(np.asarray(t)), alpha, what),
+                           mpo.tensors)
         return
-    norm = float(np.linalg.norm(np.asarray(tn.mpo_to_dense(mpo)), 2))
-    if norm > alpha * (1 + 1e-9):
-        raise ValueError(f"{what}: sub-normalisation alpha = {alpha:.6g} is below the "
-                         f"operator's spectral norm {norm:.6g}; a block encoding needs "
-                         f"alpha >= ||M||_2")
+    _check_concrete(mpo, alpha, what)
+
+
+def _check_concrete(mpo: tn.MPO, alpha: float, what: str) -> None:
+    tensors = np.asarray(mpo.tensors)
+    key = (tensors.shape, str(tensors.dtype), hash(tensors.tobytes()), float(alpha))
+    if key in _checked:
+        return
+    tol = alpha * (1 + 1e-9)
+    if mpo_frobenius_norm(mpo) > tol:                # ||M||_F <= alpha settles it cheaply
+        norm, how = operator_norm_bound(mpo)
+        if norm > tol:
+            raise ValueError(f"{what}: sub-normalisation alpha = {alpha:.6g} is below the "
+                             f"operator's spectral norm ({how}: {norm:.6g}); a block encoding "
+                             f"needs alpha >= ||M||_2 — rescale the operator or raise alpha")
+    if len(_checked) > 256:
+        _checked.clear()
+    _checked[key] = float(alpha)
 
 
 __all__ = ["BlockEncoding", "Encode", "HadamardProduct", "HandOff", "Party", "Protocol",

@@ -1,10 +1,11 @@
 """Command lines: ``qtnet-train`` / ``python -m train`` and ``qtnet-eval``.
 
 Exit status: 0 done; 1 the loss became non-finite; 2 a problem the user fixes (one line on
-stderr, no traceback): a bad config or argument, or a run folder that cannot be used as it is
-(locked by another run, not writable, a file, a full disk at a save, an unreadable, damaged
-or incompatible checkpoint); 128 + signal number when SIGTERM/SIGINT stopped the run after a
-save. Checkpoint warnings (a damaged checkpoint set aside) are one ``warning:`` line each.
+stderr, no traceback): a bad config, argument or data file, or a run folder that cannot be
+used as it is (locked by another run, not writable, a file, a full disk at a save, an
+unreadable, damaged or incompatible checkpoint); 128 + signal number when SIGTERM/SIGINT
+stopped the run after a save. Checkpoint warnings (a damaged checkpoint set aside) are one
+``warning:`` line each.
 """
 
 from __future__ import annotations
@@ -81,11 +82,13 @@ def train_main(argv=None, prog: str = "qtnet-train", trainer=None) -> int:
     import qtnet.experiments  # noqa: F401  (registers the paper's after-training tasks)
     from qtnet.training.loop import NonFiniteLossError, Stopped, train
 
+    from qtnet.data import DataError
+
     workdir = Path(args.workdir or Path("checkpoints") / Path(args.config).stem)
     try:
         with _one_line_warnings():
             result = train(config, workdir, force_restart=args.force_restart, trainer=trainer)
-    except ConfigError as err:
+    except (ConfigError, DataError) as err:
         return _fail(prog, err, EXIT_USAGE)
     except NonFiniteLossError as err:
         return _fail(prog, err, 1)
@@ -108,12 +111,13 @@ def eval_main(argv=None, trainer=None) -> int:
     parser.add_argument("--step", type=int, default=None,
                         help="checkpoint step (default: the newest readable one)")
     args = parser.parse_args(argv)
+    from qtnet.data import DataError
     from qtnet.training.loop import evaluate
 
     try:
         with _one_line_warnings():
             metrics = evaluate(args.workdir, args.step, trainer=trainer)
-    except ConfigError as err:
+    except (ConfigError, DataError) as err:
         return _fail("qtnet-eval", err, EXIT_USAGE)
     except OSError as err:
         return _fail("qtnet-eval", _storage(err), EXIT_USAGE)

@@ -64,6 +64,19 @@ class RunFolderLock:
         self.release()
 
 
+def remove_if_unused(workdir: str | Path) -> None:
+    """Delete ``workdir`` if it holds nothing but a released lock (a run that was refused
+    before it wrote anything, in a folder it created)."""
+    workdir = Path(workdir)
+    try:
+        if [p.name for p in workdir.iterdir()] == [LOCK_FILE] and \
+                (workdir / LOCK_FILE).stat().st_size == 0:
+            (workdir / LOCK_FILE).unlink()
+            workdir.rmdir()
+    except OSError:
+        pass                                   # not ours to clean after all
+
+
 def _describe(raw: bytes) -> str:
     """``pid P on host H, started T`` from a lock file's text (which may be mid-write)."""
     try:

@@ -32,7 +32,7 @@ from qtnet.training.checkpoint import Checkpoints
 from qtnet.training.fit import fit
 from qtnet.training.hooks import FinishedRun, Task, tasks_for
 from qtnet.training.metrics_log import MetricsLog, plot_curves
-from qtnet.training.lock import RunFolderLock
+from qtnet.training.lock import RunFolderLock, remove_if_unused
 from qtnet.training.run_folder import CONFIG_FILE, check_compatible, prepare, stored_config
 from qtnet.training.setup import CompiledSteps, Setup, build_setup, run_eval
 
@@ -146,9 +146,16 @@ class Trainer:
             registry of :mod:`qtnet.training.hooks`).
         """
         workdir = Path(workdir)
+        created = not workdir.exists()
         prepare(workdir)
-        with RunFolderLock(workdir):
-            return self._train_locked(config, workdir, force_restart, echo, interactive, tasks)
+        try:
+            with RunFolderLock(workdir):
+                return self._train_locked(config, workdir, force_restart, echo, interactive,
+                                          tasks)
+        except BaseException:
+            if created:
+                remove_if_unused(workdir)      # refused before writing: leave no folder
+            raise
 
     def _train_locked(self, config: Config, workdir: Path, force_restart: bool, echo,
                       interactive: bool | None, tasks: dict[str, Task] | None) -> RunResult:

@@ -67,6 +67,7 @@ class MetricsLog:
         self.total, self.log_every, self.echo = total_steps, log_every, echo
         interactive = sys.stderr.isatty() if interactive is None else interactive
         self._bar = None
+        self._postfix: dict[str, str] = {}          # the bar's loss / accuracy read-outs
         if interactive:
             from tqdm import tqdm
 
@@ -82,30 +83,31 @@ class MetricsLog:
             _add_scalars(self._tb, record)
         if split == "train":
             self._progress(step, record)
-        else:
+        elif self._bar is not None:                 # a terminal: beside the bar, not below
+            if "accuracy" in record:
+                self._postfix[f"{split} acc"] = f"{record['accuracy']:.3f}"
+                self._bar.set_postfix(self._postfix)
+        elif step % self.log_every == 0 or step == self.total:
             text = " ".join(f"{k} {v:.4g}" for k, v in record.items()
                             if k not in ("step", "split"))
-            self._say(f"step {step} {split}: {text}")
+            self.echo(f"step {step} {split}: {text}")
 
     def _progress(self, step: int, record: dict) -> None:
         if self._bar is not None:
             self._bar.update(step - self._bar.n)
-            self._bar.set_postfix(loss=f"{record['loss']:.4f}", acc=f"{record['accuracy']:.3f}")
+            self._postfix.update(loss=f"{record['loss']:.4f}", acc=f"{record['accuracy']:.3f}")
+            self._bar.set_postfix(self._postfix)
         elif step % self.log_every == 0 or step == self.total:
             now = time.perf_counter()
             rate = self.log_every / max(now - self._last_time, 1e-9)
             self._last_time = now
             comm = (f" comm {record['comm_quantum_qubits']:.3g} qubits"
                     if "comm_quantum_qubits" in record else "")
+            fidelity = ("" if record.get("fidelity_min", record["fidelity"]) == 1.0
+                        else f" fidelity {record['fidelity']:.4f}")   # 1: nothing truncated
             self.echo(f"step {step}/{self.total}: loss {record['loss']:.4f} "
-                      f"accuracy {record['accuracy']:.3f} fidelity {record['fidelity']:.4f}"
+                      f"accuracy {record['accuracy']:.3f}{fidelity}"
                       f"{comm} ({rate:.2f} steps/s)")
-
-    def _say(self, text: str) -> None:
-        if self._bar is not None:
-            self._bar.write(text)
-        else:
-            self.echo(text)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -138,7 +140,8 @@ def _add_scalars(writer, record: dict) -> None:
 
 
 def plot_curves(workdir: Path) -> Path | None:
-    """``curves.png``: training loss and accuracy, eval accuracy, fidelity against step."""
+    """``curves.png``: training loss and accuracy, eval accuracy, and the fidelity against
+    step where anything was truncated (no panel when it is 1 throughout)."""
     records = read_metrics(workdir / "metrics.jsonl")
     train = [r for r in records if r["split"] == "train"]
     if not train:
@@ -149,7 +152,8 @@ def plot_curves(workdir: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     evals = [r for r in records if r["split"] == "eval"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    truncated = any(r.get("fidelity", 1.0) != 1.0 for r in train)    # else a flat line at 1
+    fig, axes = plt.subplots(1, 3 if truncated else 2, figsize=(13 if truncated else 9, 3.6))
     steps = [r["step"] for r in train]
     axes[0].plot(steps, [r["loss"] for r in train], label="train")
     if evals:
@@ -160,8 +164,9 @@ def plot_curves(workdir: Path) -> Path | None:
         axes[1].plot([r["step"] for r in evals], [r["accuracy"] for r in evals], "o-",
                      label="eval")
     axes[1].set(xlabel="step", ylabel="accuracy", title="accuracy")
-    axes[2].plot(steps, [r["fidelity"] for r in train])
-    axes[2].set(xlabel="step", ylabel="mean fidelity estimate", title="truncation fidelity")
+    if truncated:
+        axes[2].plot(steps, [r["fidelity"] for r in train])
+        axes[2].set(xlabel="step", ylabel="mean fidelity estimate", title="truncation fidelity")
     for ax in axes[:2]:
         ax.legend()
     fig.tight_layout()

@@ -15,12 +15,13 @@ import numpy as np
 import optax
 from flax import nnx
 
-from qtnet.config import Config
+from qtnet.config import Config, ConfigError
 from qtnet.models import build_model
 from qtnet.data import Dataset, load_dataset
 from qtnet.training.batches import batch_indices
 from qtnet.training.optim import build_optimizer, learning_rate_schedule
-from qtnet.training.steps import init_state, make_eval_step, make_train_step
+from qtnet.training.shots import check_shot_training, shot_cross_entropy
+from qtnet.training.steps import cross_entropy, init_state, make_eval_step, make_train_step
 
 
 @dataclasses.dataclass
@@ -56,12 +57,24 @@ def _set_precision(config: Config) -> None:
         jax.config.update("jax_enable_x64", True)
 
 
+def check_against_data(config: Config, data: Dataset) -> None:
+    """Settings that only the data can rule out, checked before anything is built."""
+    n_train = len(data.y_train)
+    if config.training.batch_size > n_train:
+        raise ConfigError(f"training.batch_size: {config.training.batch_size} is larger than "
+                          f"the training split ({n_train} samples of {data.name}); use at "
+                          f"most {n_train}")
+
+
 def build_setup(config: Config) -> Setup:
     """Load the data and build the model, optimiser and state from the config's seed."""
     _set_precision(config)
     data = load_dataset(config.data)
+    check_against_data(config, data)
     model = build_model(config, data.sample_shape, data.n_classes,
                         nnx.Rngs(params=config.training.seed), data=data)
+    if config.estimator.shots is not None:
+        check_shot_training(model, config)
     tx = build_optimizer(config)
     graphdef, state = init_state(model, tx, config.training.seed)
     # Committed to the device, as a restored state is: a resume then reuses the compiled
@@ -111,14 +124,17 @@ class CompiledSteps:
         """What the steps depend on: model, data, backend, optimiser, schedule and, unless
         the schedule is constant, the steps it is laid out over."""
         steps = config.training.steps if config.schedule.type != "constant" else None
-        sections = ("model", "data", "backend", "optimizer", "schedule")
+        sections = ("model", "data", "backend", "optimizer", "schedule", "estimator")
         return json.dumps([dataclasses.asdict(getattr(config, k)) for k in sections] + [steps],
                           sort_keys=True)
 
     def __call__(self, setup: Setup) -> tuple:
         key = self.key(setup.config)
         if key not in self._steps:
-            self._steps[key] = (make_train_step(setup.graphdef, setup.tx, setup.schedule),
+            shots = setup.config.estimator.shots
+            objective = cross_entropy if shots is None else shot_cross_entropy(shots)
+            self._steps[key] = (make_train_step(setup.graphdef, setup.tx, setup.schedule,
+                                                objective=objective),
                                 make_eval_step(setup.graphdef))
         return self._steps[key]
 

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from qtnet.circuits import Circuit
+from qtnet.circuits.circuit import run
+from qtnet.tn import backends
 from qtnet.cli import example_path, main
 
 
@@ -31,7 +33,21 @@ def test_simulate_reports_truncation():
     approx = c.simulate("Z3", backend="mps", max_bond=2)
     assert approx.bond_cap == 2 and approx.max_bond_used <= 2
     assert approx.fidelity_estimate < 1.0
-    assert abs(approx.value - exact.value) < 0.5
+    # the truncated value is as close as its true fidelity F allows: for ||O|| <= 1 and pure
+    # states, |<O>_a - <O>_e| <= 2 sqrt(1 - F); the estimate tracks F
+    states = [run(c, backend=b, max_bond=m)[0] for b, m in (("mps", 2), ("dense", None))]
+    a, e = (np.asarray(backends.of_state(s).amplitudes(s)).reshape(-1) for s in states)
+    fid = abs(np.vdot(e, a)) ** 2 / (np.vdot(a, a).real * np.vdot(e, e).real)
+    assert 0.1 < fid < 0.99
+    assert abs(approx.value - exact.value) <= 2 * np.sqrt(1 - fid) + 1e-6
+    assert approx.fidelity_estimate == pytest.approx(fid, rel=0.05)
+
+    def z3(vec):                                   # <Z3> of a statevector, qubit 0 first
+        p = (np.abs(vec) ** 2).reshape([2] * 8).sum(axis=(0, 1, 2, 4, 5, 6, 7))
+        return (p[0] - p[1]) / p.sum()
+
+    assert exact.value == pytest.approx(z3(e), abs=1e-10)
+    assert approx.value == pytest.approx(z3(a), abs=1e-6)      # the truncated state's value
     full = c.simulate("Z3", backend="mps")
     assert full.value == pytest.approx(exact.value, abs=1e-10)
     assert full.fidelity_estimate == pytest.approx(1.0)

@@ -7,7 +7,7 @@ import pytest
 
 from qtnet.comm import parameter_shift_gradient, shot_estimate
 from qtnet.parties import (BlockEncoding, Encode, Party, Protocol, Readout, Register,
-                           figure2_protocol)
+                           Unitary, figure2_protocol)
 
 F64 = jnp.float64
 SEEDS, SHOTS = 400, 256
@@ -99,3 +99,36 @@ def test_training_on_shot_noise_estimates_lowers_the_exact_loss():
         params = optax.apply_updates(params, updates)
     # <Z0> is bounded below by -1: from about -0.78 to within 0.05 of the minimum.
     assert start > -0.8 and float(exact(params)) < -0.95, (start, float(exact(params)))
+
+
+def _angles_and_operator_protocol():
+    return Protocol((Party("a"),), (Register("r", 2),),
+                    [Encode("a", "x"), Unitary("a", "U", ("r",), 1),
+                     BlockEncoding("a", "M", ("r",), 1.5), Readout("a", observable="Z0")])
+
+
+def test_parameter_shift_refuses_a_block_encoding_operator_in_params():
+    protocol = _angles_and_operator_protocol()
+    params = {"U": jnp.zeros((1, 2)), "M": jnp.eye(4)}
+    with pytest.raises(ValueError, match=r"params\['M'\] is the operator of block encoding "
+                                         r"step 2, which has no shift rule"):
+        parameter_shift_gradient(protocol, params, {"x": jnp.ones(4)}, jax.random.PRNGKey(0), 8)
+    with pytest.raises(ValueError, match=r"params 'extra' belong to no Unitary step"):
+        parameter_shift_gradient(protocol, {"U": jnp.zeros((1, 2)), "extra": jnp.ones(3)},
+                                 {"x": jnp.ones(4), "M": jnp.eye(4)}, jax.random.PRNGKey(0), 8)
+
+
+def test_parameter_shift_with_a_fixed_block_encoding_shifts_only_the_angles():
+    """The operator held in data: the shift-rule gradient of the angles is the exact one
+    (a shifted operator would bias it by O(1))."""
+    protocol = _angles_and_operator_protocol()
+    params = {"U": jnp.array([[0.7, -0.4]], F64)}
+    data = {"x": jnp.arange(1.0, 5.0, dtype=F64),
+            "M": jnp.diag(jnp.array([1.5, 1.0, 0.5, 1.2], F64))}
+    exact = jax.grad(lambda p: protocol.run(p, data, backend="dense", dtype=F64))(params)
+    shots = 40000
+    grad = parameter_shift_gradient(protocol, params, data, jax.random.PRNGKey(1), shots,
+                                    backend="dense", dtype=F64)
+    # each estimate: alpha^2 * mean of shots in [-1, 1]; the difference of two, halved
+    tol = 5 * 1.5**2 * np.sqrt(0.5 / shots)
+    np.testing.assert_allclose(np.asarray(grad["U"]), np.asarray(exact["U"]), atol=tol)

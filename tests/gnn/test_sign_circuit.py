@@ -171,3 +171,15 @@ def test_graph_model_as_a_circuit_pools_by_one_overlap():
     layer = SIGNGraph(x.shape[1], 2, hidden=3, norm="layer", rngs=nnx.Rngs(params=0))
     with pytest.raises(ValueError, match="LayerNorm is not a polynomial"):
         graph_circuit_logits(layer, x[nodes])
+
+
+def test_network_form_refuses_an_operator_above_the_dense_limit():
+    """5000 nodes: select-T on node ⊗ hop is 14 qubits, a 2 GiB dense matrix; refused before
+    anything is built, naming the registers and the way out."""
+    n = 5000
+    model = _model(3, 2, 1, 3)
+    circuit = SignCircuit(sp.identity(n, format="csr"), np.ones((n, 3)),
+                          SignWeights.from_model(model))
+    with pytest.raises(ValueError, match=r"node ⊗ hop \(14 qubits\) .*\(2 GiB\).* limit is 12 "
+                                         r"qubits .* Use backend='dense'"):
+        circuit.logits("mps", max_bond=16)

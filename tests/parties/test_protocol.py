@@ -146,7 +146,11 @@ def test_encodings_keep_log_norms_and_pad_explicitly():
     (lambda: Protocol((Party("a"),), (Register("r", 2),),
                       [Encode("a", "x"), BlockEncoding("a", "M", ("r",), 0.0),
                        Readout("a", "Z0")]),
-     "alpha must be > 0"),
+     "alpha must be finite and > 0"),
+    (lambda: Protocol((Party("a"),), (Register("r", 2),),
+                      [Encode("a", "x"), BlockEncoding("a", "M", ("r",), float("inf")),
+                       Readout("a", "Z0")]),
+     "alpha must be finite and > 0, got inf"),
     (lambda: Layout((Register("r", 1), Register("r", 2))), "repeated: r"),
     (lambda: Register("r", 0), "n_qubits must be a positive integer"),
 ])
@@ -160,7 +164,37 @@ def test_block_encoding_below_the_spectral_norm_is_refused():
     protocol = Protocol((Party("a"),), (Register("r", 1),),
                         [Encode("a", "x"), BlockEncoding("a", "M", ("r",), 2.0),
                          Readout("a", "Z0")])
-    with pytest.raises(ValueError, match="alpha = 2 is below the operator's spectral norm 3"):
+    with pytest.raises(ValueError, match=r"alpha = 2 is below the operator's spectral norm "
+                                         r"\(exact: 3\)"):
         protocol.run({"M": m}, {"x": np.ones(2)}, backend="dense")
     with pytest.raises(ValueError, match=r"step 1 needs params or data\['M'\]"):
         protocol.run({}, {"x": np.ones(2)}, backend="dense")
+
+
+def _product_operator_protocol(n: int, alpha: float) -> Protocol:
+    return Protocol((Party("a"),), (Register("r", n),),
+                    [Encode("a", "x"), BlockEncoding("a", "M", ("r",), alpha),
+                     Readout("a", "Z0")])
+
+
+def test_block_encoding_norm_is_checked_above_the_dense_limit():
+    """16 sites: M = diag(1.5, 1) on the first qubit, identity elsewhere; ||M||_2 = 1.5 but
+    ||M||_F = 2^7.5 * 1.8, so only the power iteration can show the violation."""
+    n = 16
+    local = np.broadcast_to(np.eye(2), (n, 2, 2)).copy()
+    local[0] = np.diag([1.5, 1.0])
+    mpo = tn.mpo_from_local(local, dtype=jnp.float64)
+    x = tn.product_state(np.broadcast_to(np.array([1.0, 0.0]), (n, 2)), dtype=jnp.float64)
+    with pytest.raises(ValueError, match=r"alpha = 1.4 is below .*power iteration: 1.5"):
+        _product_operator_protocol(n, 1.4).run({"M": mpo}, {"x": x})
+    value = _product_operator_protocol(n, 1.6).run({"M": mpo}, {"x": x})
+    assert float(value) == pytest.approx(1.5**2)
+
+
+def test_block_encoding_norm_is_checked_under_jit():
+    """A traced operator (a trained parameter) is checked when the compiled step runs."""
+    protocol = _product_operator_protocol(1, 2.0)
+    run = jax.jit(lambda m: protocol.run({"M": m}, {"x": jnp.ones(2)}, backend="dense"))
+    assert np.isfinite(float(run(jnp.diag(jnp.array([1.5, 1.0])))))
+    with pytest.raises(Exception, match="alpha = 2 is below the operator's spectral norm"):
+        float(run(jnp.diag(jnp.array([3.0, 1.0]))))

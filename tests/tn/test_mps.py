@@ -107,3 +107,28 @@ def test_product_state_rejects_bad_labels_and_shapes():
 def test_to_dense_refuses_huge_states():
     with pytest.raises(ValueError, match="limit is 26"):
         tn.to_dense(tn.product_state("0" * 30))
+
+
+def test_compress_keeps_exactly_the_bond_it_is_given(rng):
+    """A bond-2 state held at a larger cap comes back exactly at max_bond=2 (a compression
+    keeping bond 1 loses it); a generic state keeps bond 2 on every inner bond and its true
+    fidelity is the one reported, above the bound 1 - sum of discarded weights."""
+    small_state = tn.random_mps(jax.random.PRNGKey(1), 6, 2, dtype=np.complex128)
+    psi = np.asarray(tn.to_dense(small_state))
+    wide = tn.mps_from_dense(psi)
+    assert wide.bond_cap == 8
+    kept, discarded = tn.compress(wide, max_bond=2)
+    np.testing.assert_allclose(np.asarray(tn.to_dense(kept)), psi, atol=1e-10)
+    assert float(discarded) < 1e-20 and float(kept.fidelity_estimate) == pytest.approx(1.0)
+    assert list(np.asarray(kept.bond_dims())[1:6]) == [2] * 5
+
+    generic = random_state(6, rng)
+    kept, discarded = tn.compress(tn.mps_from_dense(generic), max_bond=2)
+    approx = np.asarray(tn.to_dense(kept))
+    true_fid = abs(np.vdot(generic, approx)) ** 2 / np.vdot(approx, approx).real
+    assert list(np.asarray(kept.bond_dims())[1:6]) == [2] * 5
+    assert true_fid >= 1 - float(discarded) - 1e-9
+    assert float(kept.fidelity_estimate) == pytest.approx(true_fid, rel=0.05)
+    one, _ = tn.compress(tn.mps_from_dense(generic), max_bond=1)
+    one_dense = np.asarray(tn.to_dense(one))
+    assert true_fid > abs(np.vdot(generic, one_dense)) ** 2 / np.vdot(one_dense, one_dense).real

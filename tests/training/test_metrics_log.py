@@ -10,6 +10,7 @@ import pytest
 from tensorboardX.proto import event_pb2
 
 from qtnet.training import Trainer, read_metrics
+from qtnet.training.metrics_log import MetricsLog
 from qtnet.training.cli import train_main
 from qtnet.training.run_folder import RunFolderError
 
@@ -94,3 +95,42 @@ def test_a_damaged_metrics_line_stops_a_resume_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and f"{path} line 2 is not a metrics record" in err
     assert path.read_text() == before
+
+
+@pytest.mark.parametrize("fidelity, shown", [(1.0, False), (0.97, True)])
+def test_progress_line_shows_fidelity_only_where_something_was_truncated(tmp_path, fidelity,
+                                                                         shown):
+    lines = []
+    log = MetricsLog(tmp_path, 2, log_every=1, interactive=False, echo=lines.append)
+    log.write(1, "train", {"loss": 0.5, "accuracy": 0.75, "fidelity": fidelity,
+                           "fidelity_min": fidelity})
+    log.close()
+    assert lines[0].startswith("step 1/2: loss 0.5000 accuracy 0.750")
+    assert ("fidelity 0.9700" in lines[0]) == shown and ("fidelity" in lines[0]) == shown
+
+
+def test_plain_output_is_one_line_per_split_every_log_every_steps(tmp_path):
+    """Not on a terminal: the train, eval and test lines of every log_every-th step (and the
+    last), not one per evaluation (the Cora job evaluates every 10 of 1000 steps)."""
+    lines = []
+    log = MetricsLog(tmp_path, 10, log_every=5, interactive=False, echo=lines.append)
+    for step in range(1, 11):
+        log.write(step, "train", {"loss": 0.5, "accuracy": 0.75, "fidelity": 1.0})
+        log.write(step, "eval", {"loss": 0.6, "accuracy": 0.7, "fidelity": 1.0})
+        log.write(step, "test", {"loss": 0.6, "accuracy": 0.7, "fidelity": 1.0})
+    log.close()
+    assert [line.split(":")[0] for line in lines] == [
+        "step 5/10", "step 5 eval", "step 5 test", "step 10/10", "step 10 eval", "step 10 test"]
+    assert len(read_metrics(tmp_path / "metrics.jsonl")) == 30        # every record is kept
+
+
+def test_terminal_output_is_the_bar_with_eval_accuracy_beside_it(tmp_path, capsys):
+    lines = []
+    log = MetricsLog(tmp_path, 4, log_every=1, interactive=True, echo=lines.append)
+    for step in range(1, 5):
+        log.write(step, "train", {"loss": 0.5, "accuracy": 0.75, "fidelity": 1.0})
+        log.write(step, "eval", {"loss": 0.6, "accuracy": 0.625, "fidelity": 1.0})
+    log.close()
+    assert lines == []
+    bar = capsys.readouterr().err
+    assert "4/4" in bar and "eval acc=0.625" in bar and "step 4 eval" not in bar
