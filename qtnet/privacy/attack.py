@@ -14,6 +14,7 @@ The model amplitude-encodes ``x``, so only its direction (up to a sign, for real
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -57,6 +58,30 @@ def reconstruction_error(x_true, x_guess) -> tuple[float, float]:
     return cos, mse
 
 
+@functools.partial(jax.jit, static_argnames=("graphdef", "steps", "learning_rate",
+                                             "clip_norm"))
+def _search(x0, params, shared_grads, y, *, graphdef, steps: int, learning_rate: float,
+            clip_norm: float | None):
+    """``steps`` Adam steps on the unit sphere from ``x0``; the final guess and objective."""
+    scale = _squared_distance(shared_grads, jax.tree.map(jnp.zeros_like, shared_grads))
+
+    def objective(x):
+        candidate = _clip(sample_gradient(graphdef, params, x, y), clip_norm)
+        return _squared_distance(candidate, shared_grads) / scale
+
+    tx = optax.adam(learning_rate)
+
+    def step(carry, _):
+        x, opt = carry
+        value, g = jax.value_and_grad(objective)(x)
+        updates, opt = tx.update(g, opt, x)
+        x = optax.apply_updates(x, updates)
+        return (x / jnp.linalg.norm(x), opt), value
+
+    (x, _), _ = jax.lax.scan(step, (x0, tx.init(x0)), None, length=steps)
+    return x, objective(x)
+
+
 def invert_gradient(graphdef, params, shared_grads, y, n_features: int, *, steps: int = 300,
                     learning_rate: float = 0.05, restarts: int = 4, seed: int = 0,
                     clip_norm: float | None = None, x_true=None) -> Reconstruction:
@@ -70,29 +95,12 @@ def invert_gradient(graphdef, params, shared_grads, y, n_features: int, *, steps
       clip_norm: DP-SGD's clipping norm (public), applied to the candidate's gradient.
       x_true: the real input, only to score the guess (never used by the search).
     """
-    scale = _squared_distance(shared_grads, jax.tree.map(jnp.zeros_like, shared_grads))
-
-    def objective(x):
-        candidate = _clip(sample_gradient(graphdef, params, x, y), clip_norm)
-        return _squared_distance(candidate, shared_grads) / scale
-
-    tx = optax.adam(learning_rate)
-
-    @jax.jit
-    def run(x0):
-        def step(carry, _):
-            x, opt = carry
-            value, g = jax.value_and_grad(objective)(x)
-            updates, opt = tx.update(g, opt, x)
-            x = optax.apply_updates(x, updates)
-            return (x / jnp.linalg.norm(x), opt), value
-        (x, _), _ = jax.lax.scan(step, (x0, tx.init(x0)), None, length=steps)
-        return x, objective(x)
-
     best = None
     for r in range(restarts):
         x0 = jax.random.normal(jax.random.PRNGKey(seed * 1000 + r), (n_features,))
-        x, value = run(x0 / jnp.linalg.norm(x0))
+        x, value = _search(x0 / jnp.linalg.norm(x0), params, shared_grads, jnp.asarray(y),
+                           graphdef=graphdef, steps=steps, learning_rate=learning_rate,
+                           clip_norm=clip_norm)
         if best is None or float(value) < best[1]:
             best = (x, float(value))
     x, value = best
