@@ -28,6 +28,9 @@ def main(argv=None) -> int:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--out", default="bench_results/federated")
     parser.add_argument("--skip-centralised", action="store_true")
+    parser.add_argument("--reuse-federated", action="store_true",
+                        help="keep a finished federated run in --out (its seconds are those "
+                             "recorded then) and run only the centralised side")
     args = parser.parse_args(argv)
     from qtnet.federated import load_run
     from qtnet.federated.runtime import run_federation
@@ -35,11 +38,17 @@ def main(argv=None) -> int:
 
     run = load_run(ROOT / args.config, args.overrides)
     out = ROOT / args.out
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    start = time.perf_counter()
-    run_federation(run, out / "federated")
-    fed_seconds = time.perf_counter() - start
+    if args.reuse_federated and (out / "federated" / "report.json").is_file():
+        shutil.rmtree(out / "centralised", ignore_errors=True)
+        rounds = [json.loads(ln) for ln in
+                  (out / "federated" / "rounds.jsonl").read_text().splitlines()]
+        fed_seconds = sum(r["seconds"] for r in rounds)       # rounds only, no start-up
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        start = time.perf_counter()
+        run_federation(run, out / "federated")
+        fed_seconds = time.perf_counter() - start
     report = json.loads((out / "federated" / "report.json").read_text())
     fed = run.federated
     result = {"config": args.config, "overrides": args.overrides,

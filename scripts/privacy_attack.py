@@ -20,13 +20,15 @@ def main(argv=None) -> int:
     parser.add_argument("--epsilons", type=float, nargs="+", default=[1.0, 8.0, 64.0])
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--out", default="bench_results/privacy_attack")
     args = parser.parse_args(argv)
     from qtnet.experiments.privacy_attack import attack_sweep, write_sweep
     from qtnet.federated import load_run
 
     result = attack_sweep(load_run(args.config, args.overrides), args.epsilons,
-                          samples=args.samples, steps=args.steps)
+                          samples=args.samples, steps=args.steps,
+                          restarts=args.restarts)
     write_sweep(result, args.out)
     print(f"{'epsilon':>8} {'sigma':>8} {'cosine':>8} {'mse':>10}")
     for p in result["points"]:

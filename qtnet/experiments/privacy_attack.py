@@ -1,11 +1,12 @@
 """Gradient inversion against a Figure 2 classifier, with and without DP-SGD: how well a
 client's one-example gradient reveals the example, against the privacy budget epsilon.
 
-For each epsilon the noise multiplier is the one the RDP accountant calibrates for a client of
-the given federated run (its sampling rate and its total local steps); the attacker sees that
-example's DP-SGD release (clipped, plus Gaussian noise) and knows the clipping norm. The
-quantum comparison is Holevo's: a copy of the n-qubit data state carries at most n bits,
-whereas the gradient carries its parameters at ``bits`` each.
+The victim is the model at its initial parameters (the global model a client receives in round
+1). For each epsilon the noise multiplier is the one the RDP accountant calibrates for a client
+of average size in the given federated run (sampling rate batch / (n / clients), rounds x local
+steps); the attacker sees that example's DP-SGD release (clipped, plus Gaussian noise) and
+knows the clipping norm. The quantum comparison is Holevo's: a copy of the n-qubit data state
+carries at most n bits, whereas the gradient carries its parameters at ``bits`` each.
 """
 
 from __future__ import annotations

@@ -82,6 +82,7 @@ def _environment(home: Path) -> dict:
     env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
     env["FLWR_HOME"] = str(home)
     env.setdefault("JAX_PLATFORMS", "cpu")
+    env.setdefault("FLWR_TELEMETRY_ENABLED", "0")     # runs offline: send Flower no events
     return env
 
 

@@ -99,3 +99,18 @@ def test_round_bill():
     assert bill == {"bits_down": 768, "bits_up": 768, "quantum_qubits": 360,
                     "quantum_classical_bits": 12288, "flops_forward": 45.0}
     assert client_round_cost(48, 32, 3, {}) == {"bits_down": 1536, "bits_up": 1536}
+
+
+def test_cli_bad_config_exits_2_before_starting_flower(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "qtnet.federated", "--config",
+                           "configs/federated/tiny.yaml", "--set", "federated.clients=0",
+                           "--workdir", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "qtnet federated: error: federated.clients: a federation needs at least 1 client, "
+        "got 0"]
+    assert not (tmp_path / "run").exists()
