@@ -57,6 +57,9 @@ def _federated(args) -> int:
     from qtnet.federated.config import load_run
 
     run = load_run(args.config, args.overrides)      # a bad config fails before any process
+    from qtnet.federated.partition import check_partitions
+
+    check_partitions(run)
     from qtnet.federated.runtime import FederationError, run_federation
     from qtnet.federated.server import REPORT
 

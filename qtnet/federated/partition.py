@@ -63,3 +63,13 @@ def _check_clients(n: int, clients: int) -> None:
     if clients > n:
         raise ConfigError(f"federated.clients = {clients}: more clients than the {n} "
                           f"training examples")
+
+
+def check_partitions(run) -> None:
+    """Draw the partitions of a :class:`FederatedRun` once, before any process starts, so a
+    split that cannot give every client a batch is a ConfigError here, not a failed round."""
+    from qtnet.data import load_dataset
+
+    labels = load_dataset(run.config.data).y_train
+    client_partitions(labels, run.federated, run.config.training.seed,
+                      min_size=run.config.training.batch_size)

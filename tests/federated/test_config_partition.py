@@ -101,16 +101,20 @@ def test_round_bill():
     assert client_round_cost(48, 32, 3, {}) == {"bits_down": 1536, "bits_up": 1536}
 
 
-def test_cli_bad_config_exits_2_before_starting_flower(tmp_path):
+@pytest.mark.parametrize("overrides, message", [
+    (["federated.clients=0"], "federated.clients: a federation needs at least 1 client, got 0"),
+    (["federated.clients=40", "federated.partition=dirichlet", "federated.alpha=0.01"],
+     "federated.alpha = 0.01: in 100 draws some client always got fewer than 8 examples")])
+def test_cli_bad_config_exits_2_before_starting_flower(tmp_path, overrides, message):
     import subprocess
     import sys
 
+    sets = [a for o in overrides for a in ("--set", o)]
     proc = subprocess.run([sys.executable, "-m", "qtnet.federated", "--config",
-                           "configs/federated/tiny.yaml", "--set", "federated.clients=0",
+                           "configs/federated/tiny.yaml", *sets,
                            "--workdir", str(tmp_path / "run")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [
-        "qtnet federated: error: federated.clients: a federation needs at least 1 client, "
-        "got 0"]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"qtnet federated: error: {message}")
     assert not (tmp_path / "run").exists()
