@@ -63,6 +63,32 @@ def _comm_report(args) -> int:
     return 0
 
 
+def _federated(args) -> int:
+    from qtnet.federated.config import load_run
+
+    run = load_run(args.config, args.overrides)      # a bad config fails before any process
+    from qtnet.federated.partition import check_partitions
+
+    check_partitions(run)
+    from qtnet.federated.runtime import FederationError, run_federation
+    from qtnet.federated.server import REPORT
+
+    workdir = Path(args.workdir or Path("runs") / f"federated-{Path(args.config).stem}")
+    try:
+        run_federation(run, workdir)
+    except FederationError as err:
+        print(f"qtnet federated: error: {err}\nthe checkpoints of the completed rounds are "
+              f"kept in {workdir / 'checkpoints'}: run the same command to resume",
+              file=sys.stderr)
+        return 1
+    report = json.loads((workdir / REPORT).read_text())
+    print(json.dumps(report, indent=1) if args.json else
+          f"qtnet federated: {report['rounds']} rounds (resumed from {report['resumed_from']}); "
+          f"test accuracy {report['final_eval'].get('accuracy', float('nan')):.4f}; "
+          f"{report['bits_per_round']:.4g} bits per round; report in {workdir / REPORT}")
+    return 0
+
+
 class BackendChoices:
     """``--backend`` choices, read from the backend registry when argparse first asks (so
     that ``qtnet --help`` does not import JAX)."""
@@ -130,6 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
                       choices=("float32", "float64", "complex64", "complex128"),
                       help="dtype of the simulated state (sets bytes and the complex factor)")
     comm.set_defaults(func=_comm_report)
+    fed = sub.add_parser("federated", help="federated training on Flower (SuperLink + "
+                                           "SuperNodes on localhost)")
+    fed.add_argument("--config", required=True, help="YAML file, e.g. configs/federated/"
+                                                     "tiny.yaml")
+    fed.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="KEY=VALUE", help="override a config value (repeatable)")
+    fed.add_argument("--workdir", default=None, help="run folder (default: runs/federated-"
+                                                     "<config name>); resumes if it has "
+                                                     "checkpoints")
+    fed.add_argument("--json", action="store_true", help="print the report as JSON")
+    fed.set_defaults(func=_federated)
     return parser
 
 

@@ -1,0 +1,99 @@
+"""A federated run's config: the ordinary training config (model, data, backend, optimiser,
+...) plus a ``federated`` section (clients, rounds, partitions, strategy) and a ``privacy``
+section (DP-SGD on every client), read from one YAML file."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from qtnet.config import Config, ConfigError, field, from_dict, merge, parse_overrides, read_yaml
+from qtnet.privacy.config import PrivacyConfig
+
+PARTITIONS = ("iid", "dirichlet")
+STRATEGIES = ("fedavg", "fedprox")
+RUN_CONFIG_FILE = "federated.yaml"
+
+
+@dataclasses.dataclass(frozen=True)
+class FederatedConfig:
+    clients: int = field(2, help="clients (Flower SuperNodes), each holding one partition")
+    rounds: int = field(3, min=1, help="federated rounds")
+    local_steps: int = field(5, min=1, help="optimiser steps a client runs per round")
+    fraction: float = field(1.0, help="fraction of the clients sampled each round, in (0, 1]")
+    min_clients: int | None = field(None, help="clients sampled at least per round (default: "
+                                               "all the fraction gives, at least 1)")
+    partition: str = field("iid", choices=PARTITIONS,
+                           help="iid, or dirichlet: per class, shares ~ Dirichlet(alpha)")
+    alpha: float = field(0.5, help="Dirichlet concentration, > 0 (small: very non-IID)")
+    strategy: str = field("fedavg", choices=STRATEGIES)
+    proximal_mu: float = field(0.01, min=0.0, help="fedprox: weight of the proximal term")
+    bits: int = field(32, min=1, help="bits per parameter sent up and down (metering)")
+    round_timeout: float = field(600.0, help="seconds the server waits for a round's replies")
+
+    def validate(self) -> None:
+        if not self.clients >= 1:
+            raise ConfigError(f"federated.clients: a federation needs at least 1 client, got "
+                              f"{self.clients!r}")
+        if not 0 < self.fraction <= 1:
+            raise ConfigError(f"federated.fraction: expected a value in (0, 1], got "
+                              f"{self.fraction!r}")
+        if self.min_clients is not None and not 1 <= self.min_clients <= self.clients:
+            raise ConfigError(f"federated.min_clients: cannot sample {self.min_clients} "
+                              f"clients per round out of federated.clients = {self.clients}; "
+                              f"expected 1 .. {self.clients}")
+        if not self.alpha > 0:
+            raise ConfigError(f"federated.alpha: the Dirichlet concentration must be > 0, got "
+                              f"{self.alpha!r}")
+        if not self.round_timeout > 0:
+            raise ConfigError(f"federated.round_timeout: expected a value > 0, got "
+                              f"{self.round_timeout!r}")
+
+    @property
+    def sampled_per_round(self) -> int:
+        """Clients each round trains: ``fraction * clients`` (at least ``min_clients``)."""
+        return max(int(self.fraction * self.clients), self.min_clients or 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class FederatedRun:
+    """Everything a federated run reads: the training config and the two sections."""
+
+    config: Config
+    federated: FederatedConfig
+    privacy: PrivacyConfig
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self.config),
+                "federated": dataclasses.asdict(self.federated),
+                "privacy": dataclasses.asdict(self.privacy)}
+
+
+def run_from_dict(data: dict) -> FederatedRun:
+    """Build and validate a run from a mapping (the YAML file's, merged with overrides)."""
+    data = dict(data)
+    federated = from_dict(FederatedConfig, data.pop("federated", None), "federated.")
+    privacy = from_dict(PrivacyConfig, data.pop("privacy", None), "privacy.")
+    config = from_dict(Config, data)
+    if privacy.enabled and config.optimizer.grad_clip is not None:
+        raise ConfigError("optimizer.grad_clip: DP-SGD clips each example's gradient "
+                          "(privacy.clip_norm); leave optimizer.grad_clip null")
+    return FederatedRun(config, federated, privacy)
+
+
+def load_run(path: str | Path | None = None, overrides: list[str] | None = None) -> FederatedRun:
+    """Defaults, then the YAML file, then ``--set`` overrides (``federated.rounds=3``)."""
+    data = read_yaml(path) if path is not None else {}
+    return run_from_dict(merge(data, parse_overrides(overrides), Config))
+
+
+def dump_run(run: FederatedRun, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(run.to_dict(), sort_keys=False))
+
+
+def read_run(workdir: str | Path) -> FederatedRun:
+    """The resolved run config a federated run folder holds (what the Flower apps read)."""
+    path = Path(workdir) / RUN_CONFIG_FILE
+    return run_from_dict(read_yaml(path))

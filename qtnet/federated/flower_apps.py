@@ -1,0 +1,103 @@
+"""The Flower ``ClientApp`` and ``ServerApp`` of a federated run (Flower's Message API).
+
+Flower runs each in its own process: the SuperLink starts ``flwr-serverapp`` for the run, and
+each SuperNode starts a ``flwr-clientapp`` process per message it receives. Both read the run
+folder named by the run config's ``run-folder`` (its ``federated.yaml``); the client learns
+its partition from its SuperNode's ``--node-config partition-id=<i>``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
+from flwr.clientapp import ClientApp
+from flwr.serverapp import Grid, ServerApp
+from flwr.serverapp.strategy import FedAvg, FedProx
+
+client = ClientApp()
+server = ServerApp()
+
+
+def _use_compilation_cache(workdir: Path) -> None:
+    """Every client message is a fresh process: keep XLA's compilations in the run folder."""
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(workdir / "xla_cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
+@client.train()
+def train(msg: Message, context: Context) -> Message:
+    from qtnet.federated.config import read_run
+    from qtnet.federated.local import LocalTrainer, arrays_to_params, params_to_arrays
+
+    workdir = Path(str(context.run_config["run-folder"]))
+    _use_compilation_cache(workdir)
+    client_id = int(context.node_config["partition-id"])
+    start = time.perf_counter()
+    local = LocalTrainer.build(read_run(workdir), client_id)
+    params = arrays_to_params(local.setup.state.params,
+                              msg.content["arrays"].to_numpy_ndarrays())
+    config = msg.content["config"]
+    mu = float(config.get("proximal-mu", 0.0))
+    params, metrics = local.train_round(params, int(config["server-round"]), mu)
+    metrics = {k: float(v) for k, v in metrics.items()}
+    metrics.update({"num-examples": len(local.indices), "client": client_id,
+                    "pid": os.getpid(), "seconds": time.perf_counter() - start})
+    content = RecordDict({"arrays": ArrayRecord(params_to_arrays(params)),
+                          "metrics": MetricRecord(metrics)})
+    return Message(content=content, reply_to=msg)
+
+
+def _strategy(fed):
+    common = dict(fraction_train=fed.fraction, min_train_nodes=fed.sampled_per_round,
+                  min_available_nodes=fed.clients, fraction_evaluate=0.0)
+    if fed.strategy == "fedprox":
+        return FedProx(proximal_mu=fed.proximal_mu, **common)
+    return FedAvg(**common)
+
+
+@server.main()
+def main(grid: Grid, context: Context) -> None:
+    from qtnet.federated.config import read_run
+    from qtnet.federated.local import arrays_to_params, params_to_arrays
+    from qtnet.federated.runtime import SERVER_PID
+    from qtnet.federated.server import GlobalModel, write_report
+
+    started = time.time()
+    workdir = Path(str(context.run_config["run-folder"]))
+    (workdir / SERVER_PID).write_text(str(os.getpid()))
+    run = read_run(workdir)
+    fed = run.federated
+    model = GlobalModel(run, workdir)
+    try:
+        done, params = model.restore()
+        print(f"qtnet federated: global model at round {done} of {fed.rounds}", flush=True)
+        strategy = _strategy(fed)
+        arrays = ArrayRecord(params_to_arrays(params))
+        for round_ in range(done + 1, fed.rounds + 1):
+            t0 = time.perf_counter()
+            messages = list(strategy.configure_train(round_, arrays, ConfigRecord(), grid))
+            replies = list(grid.send_and_receive(messages, timeout=fed.round_timeout))
+            new_arrays, _ = strategy.aggregate_train(round_, replies)
+            if new_arrays is None:
+                errors = [str(m.error) for m in replies if m.has_error()]
+                raise RuntimeError(f"round {round_}: none of the {len(messages)} sampled "
+                                   f"clients sent an update (errors: {errors or 'timeout'})")
+            arrays = new_arrays
+            params = arrays_to_params(model.setup.state.params, arrays.to_numpy_ndarrays())
+            by_node = {str(m.metadata.src_node_id): dict(m.content["metrics"])
+                       for m in replies if m.has_content()}
+            record = model.round_record(round_, by_node, len(messages), params,
+                                        time.perf_counter() - t0)
+            model.save(round_, params, record)
+            print(f"qtnet federated: round {round_}: test accuracy "
+                  f"{record['eval']['accuracy']:.4f}, {record['replied']}/{record['sampled']} "
+                  f"clients, {record['totals']['bits_up'] + record['totals']['bits_down']:.3g} "
+                  f"bits", flush=True)
+        write_report(run, workdir, done, started)
+    finally:
+        model.close()

@@ -1,0 +1,202 @@
+"""Run a federation on this machine with Flower's deployment runtime: one SuperLink and one
+SuperNode per client, each a separate process talking HTTP on localhost, then ``flwr run``.
+
+Flower's simulation runtime needs Ray (``flwr[simulation]``), a large dependency that starts
+its own cluster; the deployment runtime needs nothing beyond ``flwr`` and is the one a real
+deployment uses, so it is the one used here (docs/federated.md). Everything Flower writes
+(its home, the app bundle, logs) stays in the run folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import qtnet
+from qtnet.federated.config import RUN_CONFIG_FILE, FederatedRun, dump_run
+
+SERVER_PID = "server.pid"     # written by the ServerApp process when it starts
+
+APP_DIR = "flower_app"
+COMPONENTS = {"serverapp": "qtnet.federated.flower_apps:server",
+              "clientapp": "qtnet.federated.flower_apps:client"}
+
+
+class FederationError(RuntimeError):
+    """The federation did not finish (a process failed to start, or the server app failed)."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _flower_bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def write_app(workdir: Path) -> Path:
+    """The Flower app folder ``flwr run`` bundles: a pyproject naming the two apps (they are
+    imported from the installed qtnet) and the run folder as the app's config."""
+    app = workdir / APP_DIR
+    app.mkdir(parents=True, exist_ok=True)
+    (app / "pyproject.toml").write_text(f"""\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "qtnet-federated"
+version = "1.0.0"
+description = "qtnet federated run"
+license = "Apache-2.0"
+dependencies = ["qtnet"]
+
+[tool.hatch.build.targets.wheel]
+packages = ["."]
+
+[tool.flwr.app]
+publisher = "qtnet"
+
+[tool.flwr.app.components]
+serverapp = "{COMPONENTS['serverapp']}"
+clientapp = "{COMPONENTS['clientapp']}"
+
+[tool.flwr.app.config]
+run-folder = "{workdir.absolute()}"
+""")
+    return app
+
+
+def _environment(home: Path) -> dict:
+    env = dict(os.environ)
+    root = str(Path(qtnet.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
+    env["FLWR_HOME"] = str(home)
+    env.setdefault("JAX_PLATFORMS", "cpu")
+    env.setdefault("FLWR_TELEMETRY_ENABLED", "0")     # runs offline: send Flower no events
+    return env
+
+
+def run_federation(run: FederatedRun, workdir: str | Path, *, echo=print,
+                   timeout: float | None = None) -> None:
+    """Start a SuperLink and ``run.federated.clients`` SuperNodes, run the app, stop them.
+
+    The server app writes the checkpoints, ``rounds.jsonl`` and ``report.json`` in
+    ``workdir``; a run folder with checkpoints resumes at its last completed round.
+
+    Raises:
+      FederationError: a Flower process failed, or the run ended without a report.
+    """
+    workdir = Path(workdir).absolute()
+    workdir.mkdir(parents=True, exist_ok=True)
+    dump_run(run, workdir / RUN_CONFIG_FILE)
+    (workdir / "report.json").unlink(missing_ok=True)
+    (workdir / SERVER_PID).unlink(missing_ok=True)
+    app = write_app(workdir)
+    home = workdir / "flower_home"
+    logs = workdir / "flower_logs"
+    home.mkdir(exist_ok=True)
+    logs.mkdir(exist_ok=True)
+    port = _free_port()
+    (home / "config.toml").write_text(f'[superlink]\ndefault = "qtnet"\n\n[superlink.qtnet]\n'
+                                      f'address = "127.0.0.1:{port}"\ninsecure = true\n')
+    env = _environment(home)
+    procs: list[subprocess.Popen] = []
+
+    def start(name: str, args: list[str]) -> subprocess.Popen:
+        out = (logs / f"{name}.log").open("w")
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                cwd=workdir, stdin=subprocess.DEVNULL)
+        procs.append(proc)
+        return proc
+
+    try:
+        start("superlink", [_flower_bin("flower-superlink"), "--insecure",
+                            "--disable-runtime-dependency-installation",
+                            "--host", "127.0.0.1", "--port", str(port)])
+        _wait_for_port(port, procs[0], logs / "superlink.log")
+        for i in range(run.federated.clients):
+            start(f"supernode-{i}", [
+                _flower_bin("flower-supernode"), "--insecure",
+                "--superlink", f"127.0.0.1:{port}", "--port", str(_free_port()),
+                "--node-config", f"partition-id={i} num-partitions={run.federated.clients}"])
+        echo(f"qtnet federated: SuperLink on 127.0.0.1:{port}, {run.federated.clients} "
+             f"SuperNodes; logs in {logs}")
+        flwr = start("run", [_flower_bin("flwr"), "run", str(app), "qtnet", "--stream"])
+        _watch(flwr, workdir / SERVER_PID, logs / "run.log", timeout)
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+    if not (workdir / "report.json").is_file():
+        tail = (logs / "run.log").read_text().splitlines()[-15:]
+        raise FederationError("the server app ended without a report; the end of "
+                              f"{logs / 'run.log'}:\n" + "\n".join(tail))
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise FederationError(f"the SuperLink exited with status {proc.returncode}; "
+                                  f"see {log}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.2)
+    raise FederationError(f"the SuperLink did not listen on port {port} within {seconds} s; "
+                          f"see {log}")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:                 # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+
+
+def _watch(flwr: subprocess.Popen, pid_file: Path, log: Path, timeout: float | None) -> None:
+    """Wait for ``flwr run`` to end; stop early if the ServerApp process died (Flower notices
+    only after its heartbeat times out, about a minute later)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    dead_since = None
+    while flwr.poll() is None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise FederationError(f"the run did not finish within {timeout} s; see {log}")
+        pid = int(pid_file.read_text()) if pid_file.is_file() else None
+        if pid is not None and not _alive(pid):
+            if (pid_file.parent / "report.json").is_file():
+                return                                   # it finished; flwr is still closing
+            dead_since = dead_since or time.monotonic()
+            if time.monotonic() - dead_since > 3.0:
+                raise FederationError(f"the ServerApp process ({pid}) died before the run "
+                                      f"finished; see {log}")
+        time.sleep(0.5)
+    if flwr.returncode != 0:
+        raise FederationError(f"flwr run exited with status {flwr.returncode}; see {log}")
+
+
+def _stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM (Flower shuts its children down), then SIGKILL after ``grace`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

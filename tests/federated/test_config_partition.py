@@ -1,0 +1,120 @@
+"""Federated configs and partitions: bad input is a ConfigError naming the key; partitions
+cover the training split exactly once; a round's bill counts the parameters at b bits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qtnet.config import ConfigError
+from qtnet.federated import (client_partitions, client_round_cost, dirichlet_partition,
+                             iid_partition, load_run, run_from_dict)
+from qtnet.federated.config import FederatedConfig
+
+LABELS = np.repeat(np.arange(10), 30)
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"federated": {"clients": 0}}, "federated.clients: a federation needs at least 1"),
+    ({"federated": {"clients": 3, "min_clients": 4}}, "cannot sample 4 clients per round "
+                                                      "out of federated.clients = 3"),
+    ({"federated": {"alpha": 0.0}}, "federated.alpha: the Dirichlet concentration must be > 0"),
+    ({"federated": {"alpha": -1}}, "federated.alpha"),
+    ({"federated": {"fraction": 1.5}}, "federated.fraction: expected a value in (0, 1]"),
+    ({"privacy": {"delta": 1.0}}, "privacy.delta: expected a value in (0, 1)"),
+    ({"privacy": {"delta": 0}}, "privacy.delta"),
+    ({"privacy": {"target_epsilon": -2}}, "privacy.target_epsilon: expected a value > 0"),
+    ({"privacy": {"enabled": True}}, "give exactly one of target_epsilon and noise_multiplier"),
+    ({"privacy": {"enabled": True, "target_epsilon": 8, "noise_multiplier": 1}},
+     "exactly one of"),
+    ({"federated": {"strategy": "fedsgd"}}, "federated.strategy: expected one of fedavg"),
+    ({"federated": {"rounds": 2, "nonsense": 1}}, "unknown key federated.nonsense"),
+])
+def test_bad_config_is_a_config_error(section, message):
+    with pytest.raises(ConfigError) as err:
+        run_from_dict(section)
+    assert message in str(err.value)
+
+
+def test_config_file_and_overrides():
+    run = load_run("configs/federated/tiny.yaml", ["federated.rounds=5", "privacy.enabled=true",
+                                                   "privacy.target_epsilon=8"])
+    assert run.federated.rounds == 5 and run.federated.clients == 2
+    assert run.privacy.target_epsilon == 8.0 and run.config.model.layers == 1
+    assert FederatedConfig(clients=4, fraction=0.5).sampled_per_round == 2
+    assert FederatedConfig(clients=4, fraction=0.1, min_clients=3).sampled_per_round == 3
+
+
+def test_every_federated_config_loads():
+    from pathlib import Path
+
+    paths = sorted(Path("configs/federated").glob("*.yaml"))
+    assert len(paths) >= 3
+    for path in paths:
+        load_run(path)
+
+
+def _check_cover(parts, n):
+    joined = np.concatenate(parts)
+    assert len(joined) == n and len(np.unique(joined)) == n
+
+
+def test_iid_partition_covers_once_in_equal_parts():
+    parts = iid_partition(len(LABELS), 4, seed=3)
+    _check_cover(parts, len(LABELS))
+    assert {len(p) for p in parts} == {75}
+
+
+def _label_skew(parts) -> float:
+    """Mean total-variation distance of a client's label histogram from the global one."""
+    glob = np.bincount(LABELS, minlength=10) / len(LABELS)
+    return float(np.mean([0.5 * np.abs(np.bincount(LABELS[p], minlength=10) / len(p)
+                                       - glob).sum() for p in parts]))
+
+
+def test_dirichlet_partition_covers_once_and_alpha_sets_the_skew():
+    skewed = dirichlet_partition(LABELS, 4, alpha=0.1, seed=0)
+    even = dirichlet_partition(LABELS, 4, alpha=100.0, seed=0)
+    _check_cover(skewed, len(LABELS))
+    _check_cover(even, len(LABELS))
+    assert _label_skew(skewed) > 0.4 > 0.1 > _label_skew(even)
+
+
+def test_partition_errors_name_the_problem():
+    with pytest.raises(ConfigError, match="more clients than the 300 training examples"):
+        iid_partition(300, 301, seed=0)
+    with pytest.raises(ConfigError, match="alpha"):
+        dirichlet_partition(LABELS, 2, alpha=0.0, seed=0)
+    with pytest.raises(ConfigError, match="fewer than training.batch_size = 100"):
+        client_partitions(LABELS, FederatedConfig(clients=4), 0, min_size=100)
+    with pytest.raises(ConfigError, match="raise alpha"):
+        client_partitions(LABELS, FederatedConfig(clients=10, partition="dirichlet",
+                                                  alpha=0.01), 0, min_size=25)
+
+
+def test_round_bill():
+    per_step = {"quantum_qubits": 120, "classical_bits": 4096, "flops_forward_alice": 10.0,
+                "flops_forward_bob": 5.0, "classical_mps_bits": 1}
+    bill = client_round_cost(48, 16, 3, per_step)
+    assert bill == {"bits_down": 768, "bits_up": 768, "quantum_qubits": 360,
+                    "quantum_classical_bits": 12288, "flops_forward": 45.0}
+    assert client_round_cost(48, 32, 3, {}) == {"bits_down": 1536, "bits_up": 1536}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["federated.clients=0"], "federated.clients: a federation needs at least 1 client, got 0"),
+    (["federated.clients=40", "federated.partition=dirichlet", "federated.alpha=0.01"],
+     "federated.alpha = 0.01: in 100 draws some client always got fewer than 8 examples")])
+def test_cli_bad_config_exits_2_before_starting_flower(tmp_path, overrides, message):
+    import subprocess
+    import sys
+
+    sets = [a for o in overrides for a in ("--set", o)]
+    proc = subprocess.run([sys.executable, "-m", "qtnet.federated", "--config",
+                           "configs/federated/tiny.yaml", *sets,
+                           "--workdir", str(tmp_path / "run")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"qtnet federated: error: {message}")
+    assert not (tmp_path / "run").exists()
