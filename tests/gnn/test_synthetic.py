@@ -77,6 +77,7 @@ def test_balancing_offsets_equalise_classes_of_skewed_logits():
 
 def test_grid_teacher_task_trains_through_the_trainer(tmp_path):
     overrides = ["data.graph_qubits=8", "data.sampled_nodes=200", "training.steps=3",
+                 "training.batch_size=64",
                  "training.eval_every=3", "checkpoint.every=3", "data.max_bond=4"]
     config = load(Config, ROOT / "configs" / "grid_2e32.yaml", overrides)
     result = train(config, tmp_path, echo=lambda *_: None, interactive=False)
