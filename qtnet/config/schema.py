@@ -151,11 +151,12 @@ RESUME_SENSITIVE = ("model", "data", "backend", "optimizer", "schedule", "estima
 class CommReportConfig:
     """``qtnet comm-report --config FILE``: a protocol and the accuracy of its estimates."""
 
-    protocol: str = field("figure2", choices=("figure2", "chain"))
-    layers: int = field(1, min=1, help="figure2: L; chain: rounds")
+    protocol: str = field("figure2", choices=("figure2", "chain", "linear"))
+    layers: int = field(1, min=1, help="figure2: L; chain: rounds; linear: unused")
     qubits: int = field(10, min=1, max=4096, help="qubits of the data register (N = 2^qubits)")
     depth: int = field(1, min=1, help="brickwork layers per unitary")
     parties: int = field(3, min=2, help="chain only: the number of parties")
+    classes: int = field(1, min=1, help="linear only: classes, one inner product <w_c, x> each")
     ansatz: str = field("ry_cz", choices=("ry_cz", "su4"))
     observable: str = field("Z0")
     epsilon: float = field(0.01, help="loss / gradient accuracy, > 0")
