@@ -63,6 +63,26 @@ def _comm_report(args) -> int:
     return 0
 
 
+def _diagnose_gradients(args) -> int:
+    from qtnet.config import GradientDiagnosticsConfig, load
+
+    config = load(GradientDiagnosticsConfig, args.config, args.overrides)
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    from qtnet.experiments.barren_plateaus import (gradient_variance_sweep, summary_text,
+                                                   write_outputs)
+
+    result = gradient_variance_sweep(config.qubit_counts, config.depth_counts,
+                                     samples=config.samples, seed=config.seed,
+                                     backend=config.backend, max_bond=config.max_bond,
+                                     echo=None if args.json else print)
+    if args.out:
+        write_outputs(result, args.out)
+    print(json.dumps(result) if args.json else summary_text(result))
+    return 0
+
+
 def _federated(args) -> int:
     from qtnet.federated.config import load_run
 
@@ -156,6 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
                       choices=("float32", "float64", "complex64", "complex128"),
                       help="dtype of the simulated state (sets bytes and the complex factor)")
     comm.set_defaults(func=_comm_report)
+    diag = sub.add_parser("diagnose", help="trainability diagnostics")
+    diag_sub = diag.add_subparsers(dest="diagnostic", required=True)
+    grads = diag_sub.add_parser("gradients", help="barren plateaus: Var[dC/dtheta] against "
+                                                  "qubits and depth, global and local cost")
+    grads.add_argument("--config", required=True,
+                       help="YAML file, e.g. configs/diagnose/gradients.yaml")
+    grads.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE", help="override a config value (repeatable)")
+    grads.add_argument("--out", default=None, help="also write gradients.{json,png} here")
+    grads.add_argument("--json", action="store_true", help="print the result as JSON")
+    grads.set_defaults(func=_diagnose_gradients)
     fed = sub.add_parser("federated", help="federated training on Flower (SuperLink + "
                                            "SuperNodes on localhost)")
     fed.add_argument("--config", required=True, help="YAML file, e.g. configs/federated/"

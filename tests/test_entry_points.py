@@ -25,7 +25,7 @@ def test_console_scripts_point_into_the_package():
 def test_every_config_file_starts_with_the_command_that_runs_it():
     commands = ("# python -m train --config ", "# qtnet comm-report --config ",
                 "# python scripts/reproduce_table2.py --config ",
-                "# qtnet federated --config ")
+                "# qtnet federated --config ", "# qtnet diagnose gradients --config ")
     for path in sorted((ROOT / "configs").glob("**/*.yaml")):
         first = path.read_text().splitlines()[0]
         rel = path.relative_to(ROOT).as_posix()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from qtnet.comm.estimators import Estimator
 from qtnet.comm.handoffs import copies_per_purpose, handoff_rows, readout_scale
+from qtnet.comm.inner_product import inner_product_protocol
 from qtnet.comm.ledger import CONTRACTION_FIELDS, Contraction, bond_cap, contraction_ledger
 from qtnet.comm.ledger import per_party as contractions_per_party
 from qtnet.parties.protocol import Protocol
@@ -144,18 +145,27 @@ class CommReport:
 
 def meter(protocol: Protocol, estimator: Estimator, *, sim_bytes: dict[int, int] | None = None,
           name: str = "protocol", backend="mps", max_bond: int | None = None, dtype=None,
-          operator_bonds=None) -> CommReport:
+          operator_bonds=None, estimates: int = 1) -> CommReport:
     """The ledgers of ``protocol`` under ``estimator``.
 
     Args:
+      estimates: values read out (e.g. one score per class), each with its own copies and
+        ``estimator.delta`` split over them (union bound); the rows' copies are the total.
       sim_bytes: maps a hand-off's step to the bytes a device run actually moved there (see
         :mod:`qtnet.parties.devices`).
       backend, max_bond, dtype, operator_bonds: what the contraction ledger prices (see
         :func:`qtnet.comm.ledger.contraction_ledger`); ``max_bond`` also caps the bond of
         the classical MPS message.
     """
+    if estimates < 1:
+        raise ValueError(f"estimates must be >= 1, got {estimates}")
+    linear = inner_product_protocol(protocol, estimator, classes=estimates)
+    estimator = dataclasses.replace(estimator, delta=estimator.delta / estimates)
     copies = copies_per_purpose(protocol, estimator)
     rows = handoff_rows(protocol, estimator, max_bond=max_bond, sim_bytes=sim_bytes)
+    for row in rows:
+        for key in ("copies", "quantum_qubits", "holevo_bits"):
+            row[key] *= estimates
     records = contraction_ledger(protocol, backend=backend, max_bond=max_bond, dtype=dtype,
                                  operator_bonds=operator_bonds)
     n = protocol.layout.n_qubits
@@ -167,7 +177,9 @@ def meter(protocol: Protocol, estimator: Estimator, *, sim_bytes: dict[int, int]
             "backend": backends.get(backend).name, "max_bond": max_bond,
             "bond_cap": (bond_cap(n, max_bond) if any(c.bond_out is not None for c in records)
                          else None),                 # None: a statevector has no bonds
-            "classical_mps": classical_mps_note(rows, n, max_bond)}
+            "classical_mps": classical_mps_note(rows, n, max_bond), "estimates": estimates}
+    if linear is not None:
+        info["classical_inner_product"] = linear
     return CommReport(rows, estimator, info, records, protocol)
 
 

@@ -6,13 +6,15 @@ from qtnet.config.load import (dump_yaml, field, from_dict, load, merge, parse_o
                                read_yaml, section, to_dict)
 from qtnet.config.schema import (RESUME_SENSITIVE, BackendConfig, CheckpointConfig,
                                  CircuitConfig, CommReportConfig, CompilationConfig, Config,
+                                 GradientDiagnosticsConfig,
                                  MeteringConfig, OptimizerConfig, ScheduleConfig,
                                  TrainingConfig)
 from qtnet.config.stored import read_run_config
 
 __all__ = [
     "RESUME_SENSITIVE", "BackendConfig", "CheckpointConfig", "CircuitConfig",
-    "CommReportConfig", "CompilationConfig", "Config", "ConfigError", "MeteringConfig",
+    "CommReportConfig", "CompilationConfig", "Config", "ConfigError",
+    "GradientDiagnosticsConfig", "MeteringConfig",
     "OptimizerConfig", "ScheduleConfig", "TrainingConfig", "dump_yaml", "field", "from_dict",
     "load", "merge", "parse_overrides", "read_run_config", "read_yaml", "register_section",
     "section", "section_class", "section_types", "to_dict",

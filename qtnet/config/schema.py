@@ -151,11 +151,12 @@ RESUME_SENSITIVE = ("model", "data", "backend", "optimizer", "schedule", "estima
 class CommReportConfig:
     """``qtnet comm-report --config FILE``: a protocol and the accuracy of its estimates."""
 
-    protocol: str = field("figure2", choices=("figure2", "chain"))
-    layers: int = field(1, min=1, help="figure2: L; chain: rounds")
+    protocol: str = field("figure2", choices=("figure2", "chain", "linear"))
+    layers: int = field(1, min=1, help="figure2: L; chain: rounds; linear: unused")
     qubits: int = field(10, min=1, max=4096, help="qubits of the data register (N = 2^qubits)")
     depth: int = field(1, min=1, help="brickwork layers per unitary")
     parties: int = field(3, min=2, help="chain only: the number of parties")
+    classes: int = field(1, min=1, help="linear only: classes, one inner product <w_c, x> each")
     ansatz: str = field("ry_cz", choices=("ry_cz", "su4"))
     observable: str = field("Z0")
     epsilon: float = field(0.01, help="loss / gradient accuracy, > 0")
@@ -175,3 +176,52 @@ class CommReportConfig:
         if not self.shadow_constant > 0:
             raise ConfigError(f"shadow_constant: expected a value > 0, "
                               f"got {self.shadow_constant!r}")
+
+
+def int_list(value, key: str) -> tuple[int, ...]:
+    """``8``, ``"8,16,32"`` or ``"8..64"`` (doubling) as a sorted tuple of positive ints."""
+    text = str(value).strip()
+    try:
+        if ".." in text:
+            lo, hi = (int(t) for t in text.split(".."))
+            if lo < 1:
+                raise ValueError
+            items = []
+            while lo <= hi:
+                items.append(lo)
+                lo *= 2
+        else:
+            items = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ConfigError(f"{key}: expected positive integers like '8,16,32' or '8..64', "
+                          f"got {value!r}") from None
+    if not items or min(items) < 1:
+        raise ConfigError(f"{key}: empty sweep range {value!r}; give at least one positive "
+                          f"integer, e.g. '8,16,32' or '8..64'")
+    return tuple(sorted(set(items)))
+
+
+@dataclasses.dataclass(frozen=True)
+class GradientDiagnosticsConfig:
+    """``qtnet diagnose gradients --config FILE``: the barren-plateau sweep."""
+
+    qubits: str | int = field("8..64", help="qubit counts: '8,16,32' or '8..64' (doubling)")
+    depths: str | int = field("1,2,4", help="brickwork depths, same forms as qubits")
+    samples: int = field(200, min=2, help="random initialisations per point")
+    seed: int = field(0, min=0)
+    backend: str = field("mps", choices=("mps", "dense"))
+    max_bond: int | None = field(None, min=1, help="MPS bond cap; null = exact, 2^ceil(L/2)")
+
+    def validate(self) -> None:
+        n = int_list(self.qubits, "qubits")
+        int_list(self.depths, "depths")
+        if min(n) < 2:
+            raise ConfigError(f"qubits: expected every count >= 2, got {self.qubits!r}")
+
+    @property
+    def qubit_counts(self) -> tuple[int, ...]:
+        return int_list(self.qubits, "qubits")
+
+    @property
+    def depth_counts(self) -> tuple[int, ...]:
+        return int_list(self.depths, "depths")

@@ -327,11 +327,5 @@ class SignCircuit:
         total by ``n_estimates`` like the rows."""
         if n_estimates < 1:
             raise ValueError(f"n_estimates must be >= 1, got {n_estimates}")
-        each = dataclasses.replace(estimator, delta=estimator.delta / n_estimates)
-        report = meter(self.protocol(readout), each, name=f"sign-{readout}", backend=backend,
-                       max_bond=max_bond, dtype=dtype)
-        for row in report.rows:
-            for key in ("copies", "quantum_qubits", "holevo_bits"):
-                row[key] *= n_estimates
-        report.info["estimates"] = n_estimates
-        return report
+        return meter(self.protocol(readout), estimator, name=f"sign-{readout}",
+                     backend=backend, max_bond=max_bond, dtype=dtype, estimates=n_estimates)

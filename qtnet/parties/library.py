@@ -1,4 +1,5 @@
-"""Ready-made protocols: the paper's Figure 2 model and a K-party chain (split learning)."""
+"""Ready-made protocols: the paper's Figure 2 model, a K-party chain (split learning) and a
+linear classifier (one inner product per class)."""
 
 from __future__ import annotations
 
@@ -70,4 +71,14 @@ def chain_protocol(party_names, n_qubits: int, *, rounds: int = 1, depth: int = 
         steps += [Unitary(name, f"{name}{r}", reg, depth, ansatz) for name in names]
     steps.append(Readout(names[-1], observable=observable))
     return Protocol(tuple(Party(n, d) for n, d in zip(names, devices)),
+                    (Register("data", n_qubits),), steps)
+
+
+def linear_protocol(n_qubits: int, *, devices=(None, None)) -> Protocol:
+    """A linear classifier's score <w, x>: Alice encodes the unit vector x (``data["x"]``),
+    sends it to Bob, who reads out Re <w|x> against his unit weight vector (``data["w"]``,
+    by a Hadamard test). No layer, no Hadamard product: one hand-off of ``n_qubits`` qubits
+    per copy; a K-class classifier is K such estimates (``meter(..., estimates=K)``)."""
+    steps = [Encode("alice", "x"), Readout("bob", reference="w")]
+    return Protocol((Party("alice", devices[0]), Party("bob", devices[1])),
                     (Register("data", n_qubits),), steps)

@@ -1,0 +1,80 @@
+"""Barren-plateau diagnostics: closed forms at depth 1, MPS == dense, global decays faster."""
+
+import json
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from qtnet.cli import main
+from qtnet.experiments.barren_plateaus import (fit_slopes, gradient_samples,
+                                               gradient_variance_sweep)
+
+jax.config.update("jax_enable_x64", True)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return gradient_variance_sweep([2, 4, 6], [1], samples=48, seed=3)
+
+
+def test_depth_one_gradients_match_the_closed_forms():
+    s = gradient_samples(4, 1, 48, seed=3)          # the sweep's compiled point
+    a = s["angles"][:, 0, :]
+    # CZ is diagonal: dC_G/dtheta_0 = sin(theta_0)/2 prod_j>0 cos^2(theta_j/2), dC_L = sin/2n
+    want_global = np.sin(a[:, 0]) / 2 * np.prod(np.cos(a[:, 1:] / 2) ** 2, axis=1)
+    np.testing.assert_allclose(s["global"]["grad"], want_global, atol=1e-12)
+    np.testing.assert_allclose(s["local"]["grad"], np.sin(a[:, 0]) / 8, atol=1e-12)
+    np.testing.assert_allclose(s["fidelity"], 1.0, atol=1e-12)
+
+
+def test_mps_equals_dense_at_depth_two():
+    mps = gradient_samples(4, 2, 6, seed=5, backend="mps")
+    dense = gradient_samples(4, 2, 6, seed=5, backend="dense")
+    for cost in ("global", "local"):
+        np.testing.assert_allclose(mps[cost]["grad"], dense[cost]["grad"], atol=1e-10)
+        np.testing.assert_allclose(mps[cost]["value"], dense[cost]["value"], atol=1e-10)
+    assert np.ptp(mps["global"]["grad"]) > 1e-3           # not all zero
+
+
+def test_global_cost_variance_decays_faster_than_local(sweep):
+    var = {(p["cost"], p["qubits"]): p["variance"] for p in sweep["points"]}
+    drop = {c: var[(c, 2)] / var[(c, 6)] for c in ("global", "local")}
+    assert drop["global"] > 3 * drop["local"]                 # ~ (8/3)^4 = 50 against 9
+    fits = {f["cost"]: f for f in sweep["fits"]}
+    # closed forms: ln(3/8) = -0.98 per qubit (global); n^-2 (local)
+    assert fits["global"]["per_qubit"] == pytest.approx(np.log(3 / 8), abs=0.25)
+    assert fits["local"]["loglog"] == pytest.approx(-2.0, abs=0.4)
+
+
+def test_fit_slopes_by_hand():
+    n = np.array([8, 16, 32])
+    fit = fit_slopes(n, 3.0 * np.exp(-0.5 * n))
+    assert fit["per_qubit"] == pytest.approx(-0.5)
+    assert fit_slopes(n, n ** -2.0)["loglog"] == pytest.approx(-2.0)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("qubits=", "qubits: empty sweep range"),
+    ("depths=a,b", "depths: expected positive integers"),
+    ("qubits=1,4", "qubits: expected every count >= 2"),
+    ("samples=1", "samples: expected a value >= 2"),
+])
+def test_bad_diagnose_configs_exit_2(setting, message, capsys):
+    cfg = str(ROOT / "configs" / "diagnose" / "gradients.yaml")
+    assert main(["diagnose", "gradients", "--config", cfg, "--set", setting]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("qtnet diagnose: error: ") and message in err, err
+
+
+def test_diagnose_gradients_command(tmp_path, capsys):
+    cfg = str(ROOT / "configs" / "diagnose" / "gradients.yaml")
+    assert main(["diagnose", "gradients", "--config", cfg, "--json", "--out", str(tmp_path),
+                 "--set", "qubits=2,4", "--set", "depths=1", "--set", "samples=48"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {(p["cost"], p["qubits"]) for p in data["points"]} == {
+        ("global", 2), ("global", 4), ("local", 2), ("local", 4)}
+    assert (tmp_path / "gradients.png").stat().st_size > 0
+    assert json.loads((tmp_path / "gradients.json").read_text())["fits"]
