@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
+from jax.sharding import NamedSharding, PartitionSpec
 
 from qtnet.config import Config, ConfigError
 from qtnet.models import build_model
@@ -77,11 +78,32 @@ def build_setup(config: Config) -> Setup:
         check_shot_training(model, config)
     tx = build_optimizer(config)
     graphdef, state = init_state(model, tx, config.training.seed)
-    # Committed to the device, as a restored state is: a resume then reuses the compiled
-    # steps (jit keys its cache on committed-ness).
-    state = jax.device_put(state, jax.devices()[0])
+    state = place_state(model, state, tx)
     return Setup(config, data, graphdef, state, tx, learning_rate_schedule(config),
                  _comm_per_step(config, model))
+
+
+def place_state(model, state, tx: optax.GradientTransformation):
+    """Commit the state to its devices, as a restored state is (a resume then reuses the
+    compiled steps: jit keys its cache on committed-ness). One device, unless the model
+    spreads its parameters (``model.param_shardings(params)``, e.g. the split-learning
+    chain: party p's angles on device p); then the optimiser state follows the parameters
+    and the rest is replicated over the same devices."""
+    shardings = (model.param_shardings(state.params) if hasattr(model, "param_shardings")
+                 else None)
+    if shardings is None:
+        return jax.device_put(state, jax.devices()[0])
+    params = jax.device_put(state.params, shardings)
+    mesh = jax.tree.leaves(shardings)[0].mesh
+    replicated = NamedSharding(mesh, PartitionSpec())
+
+    def on_mesh(leaf):      # moments follow their parameter; counters are replicated
+        same = leaf.sharding.device_set == set(mesh.devices.flat)
+        return leaf if same else jax.device_put(leaf, replicated)
+
+    opt_state = jax.tree.map(on_mesh, jax.jit(tx.init)(params))
+    return state.replace(step=jax.device_put(state.step, replicated), params=params,
+                         opt_state=opt_state, rng=jax.device_put(state.rng, replicated))
 
 
 def _comm_per_step(config: Config, model) -> dict:
