@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +21,8 @@ from qtnet.config import Config, ConfigError
 from qtnet.models import build_model
 from qtnet.data import Dataset, load_dataset
 from qtnet.training.batches import batch_indices
+from qtnet.training.checkpoint import Checkpoints
+from qtnet.training.run_folder import CONFIG_FILE, RunFolderError, stored_config
 from qtnet.training.optim import build_optimizer, learning_rate_schedule
 from qtnet.training.shots import check_shot_training, shot_cross_entropy
 from qtnet.training.steps import cross_entropy, init_state, make_eval_step, make_train_step
@@ -73,7 +76,8 @@ def build_setup(config: Config) -> Setup:
     data = load_dataset(config.data)
     check_against_data(config, data)
     model = build_model(config, data.sample_shape, data.n_classes,
-                        nnx.Rngs(params=config.training.seed), data=data)
+                        nnx.Rngs(params=config.training.seed), data=data,
+                        trained=trained_model)
     if config.estimator.shots is not None:
         check_shot_training(model, config)
     tx = build_optimizer(config)
@@ -81,6 +85,33 @@ def build_setup(config: Config) -> Setup:
     state = place_state(model, state, tx)
     return Setup(config, data, graphdef, state, tx, learning_rate_schedule(config),
                  _comm_per_step(config, model))
+
+
+def trained_model(workdir, step: int | None = None) -> nnx.Module:
+    """The model of a finished (or checkpointed) run, read back from its run folder: its
+    stored config rebuilds the model, the newest (or ``step``'s) checkpoint fills it.
+
+    Raises:
+      ConfigError: naming the path, when there is no run or no checkpoint there, or the
+        checkpoint does not fit the model its config describes.
+    """
+    workdir = Path(workdir)
+    if not (workdir / CONFIG_FILE).is_file():
+        raise ConfigError(f"no trained run in {workdir}: {workdir / CONFIG_FILE} not found")
+    setup = build_setup(stored_config(workdir))
+    if not (workdir / "checkpoints").is_dir():
+        raise ConfigError(f"no checkpoints in {workdir}: {workdir / 'checkpoints'} not found")
+    ckpt = Checkpoints(workdir / "checkpoints", setup.config.checkpoint, read_only=True)
+    try:
+        restored = ckpt.restore(setup.state, step)
+    except RunFolderError as err:
+        raise ConfigError(f"the checkpoint in {workdir / 'checkpoints'} cannot be used: "
+                          f"{err}") from None
+    finally:
+        ckpt.close()
+    if restored is None:
+        raise ConfigError(f"no readable checkpoint in {workdir / 'checkpoints'}")
+    return setup.model(restored[1].params)
 
 
 def place_state(model, state, tx: optax.GradientTransformation):
