@@ -19,8 +19,12 @@ class MLPClassifier(nnx.Module):
         self.hidden = nnx.Linear(n_features, hidden, rngs=rngs)
         self.out = nnx.Linear(hidden, n_classes, rngs=rngs)
 
+    def features(self, x):
+        """The hidden layer's activations ``[batch, hidden]`` (what transfer learning reuses)."""
+        return jax.nn.gelu(self.hidden(x))
+
     def __call__(self, x, key=None) -> dict:       # deterministic: key unused
-        logits = self.out(jax.nn.gelu(self.hidden(x)))
+        logits = self.out(self.features(x))
         # classical arithmetic, nothing truncated: the fidelity is exactly 1
         return {"logits": logits, "fidelity": jnp.ones(x.shape[:1], logits.dtype)}
 

@@ -56,9 +56,11 @@ def figure2_layer(protocol: Protocol, state, alice, bob, **run_kw):
 
 
 def chain_protocol(party_names, n_qubits: int, *, rounds: int = 1, depth: int = 1,
-                   ansatz: str = "ry_cz", observable="Z0", devices=None) -> Protocol:
+                   ansatz: str = "ry_cz", observable="Z0", class_qubits: int | None = None,
+                   devices=None) -> Protocol:
     """K parties in a chain (split learning): the first encodes x, each applies its own
-    unitary (``params["<name><round>"]``) and passes the state on; the last reads out."""
+    unitary (``params["<name><round>"]``) and passes the state on; the last reads out <O>,
+    or with ``class_qubits = k`` the distribution of the first k qubits (a class register)."""
     names = list(party_names)
     if len(names) < 2:
         raise ValueError(f"a chain needs at least 2 parties, got {len(names)}")
@@ -69,7 +71,10 @@ def chain_protocol(party_names, n_qubits: int, *, rounds: int = 1, depth: int = 
     steps = [Encode(names[0], "x")]
     for r in range(1, rounds + 1):
         steps += [Unitary(name, f"{name}{r}", reg, depth, ansatz) for name in names]
-    steps.append(Readout(names[-1], observable=observable))
+    if class_qubits is None:
+        steps.append(Readout(names[-1], observable=observable))
+    else:
+        steps.append(Readout(names[-1], probabilities=class_qubits))
     return Protocol(tuple(Party(n, d) for n, d in zip(names, devices)),
                     (Register("data", n_qubits),), steps)
 

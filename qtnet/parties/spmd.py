@@ -22,6 +22,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from qtnet.parties.devices import nbytes
 from qtnet.parties.ownership import input_owners
 from qtnet.parties.protocol import Protocol
+from qtnet.tn import backends
 
 AXIS = "party"
 
@@ -79,8 +80,33 @@ def spmd_runner(protocol: Protocol, mesh: Mesh, **kw):
     """``run(params_stacked, data_stacked) -> (value, handoff_bytes)``, jitted once.
 
     ``handoff_bytes`` maps each hand-off (index of the receiving step) to the bytes of the
-    state the ``ppermute`` moved.
+    state the ``ppermute`` moved (filled when ``run`` is first traced).
     """
+    forward, moved = spmd_forward(protocol, mesh, **kw)
+    return jax.jit(forward), moved
+
+
+def _step(protocol: Protocol, i: int, params: dict, data: dict, batched: bool, kw: dict):
+    """Step ``i`` as a function of the state; ``batched``: vmapped over the data's leading
+    axis (inside the owner's ``cond``, so non-owners compute nothing)."""
+    if not batched:
+        return functools.partial(protocol.apply_step, i, params=params, data=data, **kw)
+
+    def one(state, d):
+        return protocol.apply_step(i, state, params, d, **kw)
+
+    if i == 0:
+        return lambda _: jax.vmap(lambda d: one(None, d))(data)
+    return lambda state: jax.vmap(one)(state, data)
+
+
+def spmd_forward(protocol: Protocol, mesh: Mesh, *, with_fidelity: bool = False,
+                 batched: bool = False, **kw):
+    """:func:`spmd_runner` before ``jit``: a pure ``forward(params_stacked, data_stacked)``
+    to use inside a larger traced function (differentiated). With ``with_fidelity`` it
+    returns ``(value, fidelity)``, the fidelity estimate of the state the reading party
+    measures; with ``batched`` every data entry has a batch axis after the party axis and
+    the values have a leading batch axis."""
     names = list(protocol.party_names)
     moved: dict[int, int] = {}
 
@@ -95,18 +121,22 @@ def spmd_runner(protocol: Protocol, mesh: Mesh, **kw):
                 sender = names.index(protocol.steps[i - 1].party)
                 moved[i] = nbytes(state)          # trace time: shapes are static
                 state = jax.lax.ppermute(state, AXIS, [(sender, owner)])
-            apply = functools.partial(protocol.apply_step, i, params=p_local, data=d_local,
-                                      **kw)
-            state = _on_owner(me == owner, apply, state, i == len(protocol.steps) - 1)
-        return jax.lax.psum(state, AXIS)[None]
+            apply = _step(protocol, i, p_local, d_local, batched, kw)
+            last = i == len(protocol.steps) - 1
+            if last:
+                fid = backends.get(kw.get("backend", "mps")).fidelity
+                fidelity = jnp.where(me == owner, jax.vmap(fid)(state) if batched
+                                     else fid(state), 0)
+            state = _on_owner(me == owner, apply, state, last)
+        return jax.lax.psum(state, AXIS)[None], jax.lax.psum(fidelity, AXIS)[None]
 
     spec = PartitionSpec(AXIS)
     # check_vma=False: the cond branches mix per-party (varying) and constant values by design.
-    mapped = jax.shard_map(body, mesh=mesh, in_specs=(spec, spec), out_specs=spec,
+    mapped = jax.shard_map(body, mesh=mesh, in_specs=(spec, spec), out_specs=(spec, spec),
                            check_vma=False)
 
-    @jax.jit
-    def run(params, data):
-        return mapped(params, data)[0]
+    def forward(params, data):
+        value, fidelity = mapped(params, data)
+        return (value[0], fidelity[0]) if with_fidelity else value[0]
 
-    return run, moved
+    return forward, moved

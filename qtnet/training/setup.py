@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
+from jax.sharding import NamedSharding, PartitionSpec
 
 from qtnet.config import Config, ConfigError
 from qtnet.models import build_model
 from qtnet.data import Dataset, load_dataset
 from qtnet.training.batches import batch_indices
+from qtnet.training.checkpoint import Checkpoints
+from qtnet.training.run_folder import CONFIG_FILE, RunFolderError, stored_config
 from qtnet.training.optim import build_optimizer, learning_rate_schedule
 from qtnet.training.shots import check_shot_training, shot_cross_entropy
 from qtnet.training.steps import cross_entropy, init_state, make_eval_step, make_train_step
@@ -72,16 +76,65 @@ def build_setup(config: Config) -> Setup:
     data = load_dataset(config.data)
     check_against_data(config, data)
     model = build_model(config, data.sample_shape, data.n_classes,
-                        nnx.Rngs(params=config.training.seed), data=data)
+                        nnx.Rngs(params=config.training.seed), data=data,
+                        trained=trained_model)
     if config.estimator.shots is not None:
         check_shot_training(model, config)
     tx = build_optimizer(config)
     graphdef, state = init_state(model, tx, config.training.seed)
-    # Committed to the device, as a restored state is: a resume then reuses the compiled
-    # steps (jit keys its cache on committed-ness).
-    state = jax.device_put(state, jax.devices()[0])
+    state = place_state(model, state, tx)
     return Setup(config, data, graphdef, state, tx, learning_rate_schedule(config),
                  _comm_per_step(config, model))
+
+
+def trained_model(workdir, step: int | None = None) -> nnx.Module:
+    """The model of a finished (or checkpointed) run, read back from its run folder: its
+    stored config rebuilds the model, the newest (or ``step``'s) checkpoint fills it.
+
+    Raises:
+      ConfigError: naming the path, when there is no run or no checkpoint there, or the
+        checkpoint does not fit the model its config describes.
+    """
+    workdir = Path(workdir)
+    if not (workdir / CONFIG_FILE).is_file():
+        raise ConfigError(f"no trained run in {workdir}: {workdir / CONFIG_FILE} not found")
+    setup = build_setup(stored_config(workdir))
+    if not (workdir / "checkpoints").is_dir():
+        raise ConfigError(f"no checkpoints in {workdir}: {workdir / 'checkpoints'} not found")
+    ckpt = Checkpoints(workdir / "checkpoints", setup.config.checkpoint, read_only=True)
+    try:
+        restored = ckpt.restore(setup.state, step)
+    except RunFolderError as err:
+        raise ConfigError(f"the checkpoint in {workdir / 'checkpoints'} cannot be used: "
+                          f"{err}") from None
+    finally:
+        ckpt.close()
+    if restored is None:
+        raise ConfigError(f"no readable checkpoint in {workdir / 'checkpoints'}")
+    return setup.model(restored[1].params)
+
+
+def place_state(model, state, tx: optax.GradientTransformation):
+    """Commit the state to its devices, as a restored state is (a resume then reuses the
+    compiled steps: jit keys its cache on committed-ness). One device, unless the model
+    spreads its parameters (``model.param_shardings(params)``, e.g. the split-learning
+    chain: party p's angles on device p); then the optimiser state follows the parameters
+    and the rest is replicated over the same devices."""
+    shardings = (model.param_shardings(state.params) if hasattr(model, "param_shardings")
+                 else None)
+    if shardings is None:
+        return jax.device_put(state, jax.devices()[0])
+    params = jax.device_put(state.params, shardings)
+    mesh = jax.tree.leaves(shardings)[0].mesh
+    replicated = NamedSharding(mesh, PartitionSpec())
+
+    def on_mesh(leaf):      # moments follow their parameter; counters are replicated
+        same = leaf.sharding.device_set == set(mesh.devices.flat)
+        return leaf if same else jax.device_put(leaf, replicated)
+
+    opt_state = jax.tree.map(on_mesh, jax.jit(tx.init)(params))
+    return state.replace(step=jax.device_put(state.step, replicated), params=params,
+                         opt_state=opt_state, rng=jax.device_put(state.rng, replicated))
 
 
 def _comm_per_step(config: Config, model) -> dict:

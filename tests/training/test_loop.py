@@ -121,7 +121,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
 
 def test_unknown_model_and_dataset_list_the_valid_names(tmp_path):
     with pytest.raises(ConfigError,
-                       match="unknown model 'vit'; valid models: deep_sign, figure2, mlp"):
+                       match="unknown model 'vit'; valid models: chain, deep_sign, figure2, mlp"):
         train(load(Config, TINY, ["model.type=vit"]), tmp_path, echo=_quiet)
     with pytest.raises(ConfigError, match="unknown dataset 'mnist'; valid datasets: .*digits"):
         train(load(Config, TINY, ["data.name=mnist"]), tmp_path, echo=_quiet)
