@@ -16,7 +16,7 @@ import re
 
 from qtnet.circuits.circuit import Circuit
 from qtnet.circuits.qasm3 import from_qasm3
-from qtnet.circuits.qasm_syntax import (QasmError, evaluate_expression, split_args,
+from qtnet.circuits.qasm_syntax import (QasmError, check_arity, evaluate_expression, split_args,
                                         split_statements)
 
 __all__ = ["QasmError", "evaluate_expression", "from_qasm", "from_qasm_file"]
@@ -201,7 +201,7 @@ class _Parser:
                 pnames, anames, body = self.user_gates[name]
             else:
                 (anames, body), pnames = _DECOMPOSED[name], []
-            self._check_counts(line, name, len(pnames), params, len(anames), qubits)
+            check_arity(line, name, len(pnames), params, len(anames), qubits)
             env = dict(zip(pnames, params))
             local = dict(zip(anames, qubits))
             for stmt in (s.strip() for s in body.split(";")):
@@ -210,30 +210,21 @@ class _Parser:
             return
         if name in _BUILTIN_1Q:
             gate, count = _BUILTIN_1Q[name]
-            self._check_counts(line, name, count, params, 1, qubits)
+            check_arity(line, name, count, params, 1, qubits)
             self.ops.append((gate, () if name == "u0" else params, qubits, line))
         elif name in _BUILTIN_2Q:
             gate, count = _BUILTIN_2Q[name]
-            self._check_counts(line, name, count, params, 2, qubits)
+            check_arity(line, name, count, params, 2, qubits)
             self.ops.append((gate, params, qubits, line))
         elif name in _CONTROLLED:
             gate, count = _CONTROLLED[name]
-            self._check_counts(line, name, count, params, 2, qubits)
+            check_arity(line, name, count, params, 2, qubits)
             self.ops.append(("C" + gate, params, qubits, line))
         elif name == "u2":
-            self._check_counts(line, name, 2, params, 1, qubits)
+            check_arity(line, name, 2, params, 1, qubits)
             self.ops.append(("U3", (math.pi / 2, *params), qubits, line))
         else:
             raise QasmError(f"line {line}: unsupported or undefined gate {name!r}")
-
-    @staticmethod
-    def _check_counts(line, name, n_params, params, n_qubits, qubits):
-        if len(params) != n_params:
-            raise QasmError(f"line {line}: gate {name} takes {n_params} parameter(s), "
-                            f"got {len(params)}")
-        if len(qubits) != n_qubits:
-            raise QasmError(f"line {line}: gate {name} acts on {n_qubits} qubit(s), "
-                            f"got {len(qubits)}")
 
 
 def from_qasm(text: str) -> Circuit:

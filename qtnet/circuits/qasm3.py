@@ -27,7 +27,8 @@ from qtnet.circuits.circuit import Circuit
 from qtnet.circuits.qasm3_gates import (BUILTIN, CONTROLLED_NAMES, EXTRA_GATES, STDGATES,
                                         Named, add_controls, invert, lower, power,
                                         qtnet_matrix)
-from qtnet.circuits.qasm_syntax import QasmError, evaluate_expression, split_statements
+from qtnet.circuits.qasm_syntax import (QasmError, check_arity, evaluate_expression,
+                                        split_statements)
 
 UNSUPPORTED = {
     "if": "classical control flow", "else": "classical control flow",
@@ -305,7 +306,7 @@ class Qasm3Parser:
     def gate(self, line: int, name: str, params: tuple, qubits: tuple[int, ...]) -> list:
         if name in self.user_gates:
             pnames, anames, body, _ = self.user_gates[name]
-            self.check_counts(line, name, len(pnames), params, len(anames), qubits)
+            check_arity(line, name, len(pnames), params, len(anames), qubits)
             env, local = dict(zip(pnames, params)), dict(zip(anames, qubits))
             items = []
             for stmt in (s.strip() for s in body.split(";")):
@@ -320,17 +321,8 @@ class Qasm3Parser:
         if table is None:
             raise QasmError(f"line {line}: unsupported or undefined gate {name!r}")
         n_params, n_qubits, build = table[name]
-        self.check_counts(line, name, n_params, params, n_qubits, qubits)
+        check_arity(line, name, n_params, params, n_qubits, qubits)
         return build(params, qubits)
-
-    @staticmethod
-    def check_counts(line, name, n_params, params, n_qubits, qubits):
-        if len(params) != n_params:
-            raise QasmError(f"line {line}: gate {name} takes {n_params} parameter(s), "
-                            f"got {len(params)}")
-        if len(qubits) != n_qubits:
-            raise QasmError(f"line {line}: gate {name} acts on {n_qubits} qubit(s), "
-                            f"got {len(qubits)}")
 
     def check_measured(self, line: int, item) -> None:
         qubits = (item.qubits if isinstance(item, Named)

@@ -66,6 +66,16 @@ def _short(text: str) -> str:
     return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
+def check_arity(line: int, name: str, n_params: int, params, n_qubits: int, qubits) -> None:
+    """A gate call with the parameter and qubit counts its definition takes."""
+    if len(params) != n_params:
+        raise QasmError(f"line {line}: gate {name} takes {n_params} parameter(s), "
+                        f"got {len(params)}")
+    if len(qubits) != n_qubits:
+        raise QasmError(f"line {line}: gate {name} acts on {n_qubits} qubit(s), "
+                        f"got {len(qubits)}")
+
+
 def split_args(text: str) -> list[str]:
     """Split on commas at parenthesis depth 0."""
     out, depth, cur = [], 0, ""
