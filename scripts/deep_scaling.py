@@ -5,7 +5,8 @@ peak memory for each backend as far as it goes.
 
 Each (backend, node qubits) point runs in its own process, so its peak RSS is its own.
 
-    python scripts/deep_scaling.py [--qubits 8,12,16,20] [--mps-only 24,28,32] [--budget 1500]
+    python scripts/deep_scaling.py [--qubits 8,12,16,20] [--mps-only 24,28,32] [--bond 16]
+        [--layers 1] [--budget 1500]
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REST, LAYERS, CLASSES, BATCH = 2, 2, 3, 32
+REST, CLASSES, BATCH = 2, 3, 32
 
 
-def point(backend: str, node_qubits: int, bond: int, repeats: int) -> dict:
+def point(backend: str, node_qubits: int, bond: int, layers: int, repeats: int) -> dict:
     """One backend at one size: logits, gradients and the timings of a jitted step."""
     import jax
     jax.config.update("jax_enable_x64", True)
@@ -40,7 +41,7 @@ def point(backend: str, node_qubits: int, bond: int, repeats: int) -> dict:
     uniform = tn.product_state(np.ones((sites, 2)), dtype=jnp.float64)
     noise = tn.random_mps(jax.random.PRNGKey(0), sites, 2, max_bond=bond, dtype=jnp.float64)
     x = tn.add(uniform, tn.scale(noise, 0.3 * 2.0 ** (sites / 2)), max_bond=bond)
-    model = DeepSign(x, node_qubits, CLASSES, layers=LAYERS, weight_bond=1, backend=backend,
+    model = DeepSign(x, node_qubits, CLASSES, layers=layers, weight_bond=1, backend=backend,
                      max_bond=bond, rngs=nnx.Rngs(params=1))
     graphdef, params = nnx.split(model, nnx.Param)
     nodes = np.random.default_rng(0).integers(0, 2**node_qubits, BATCH, dtype=np.int64)
@@ -63,14 +64,15 @@ def point(backend: str, node_qubits: int, bond: int, repeats: int) -> dict:
         times.append(time.perf_counter() - t0)
     flat = np.concatenate([np.ravel(g) for g in jax.tree.leaves(nnx.to_pure_dict(grads))])
     return {"backend": backend, "node_qubits": node_qubits, "sites": sites, "bond": bond,
+            "layers": layers,
             "loss": float(value), "logits": np.asarray(out["logits"]).tolist(),
             "grad": flat.tolist(), "fidelity": float(jnp.min(out["fidelity"])),
             "first_step_s": first, "step_s": float(np.median(times)),
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 
-def run_point(backend, n, bond, repeats, timeout):
-    cmd = [sys.executable, __file__, "--point", f"{backend}:{n}:{bond}:{repeats}"]
+def run_point(backend, n, bond, layers, repeats, timeout):
+    cmd = [sys.executable, __file__, "--point", f"{backend}:{n}:{bond}:{layers}:{repeats}"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -85,15 +87,17 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qubits", default="8,12,16,20", help="node qubits, both backends")
     parser.add_argument("--mps-only", default="24,28,32", help="node qubits, MPS only")
-    parser.add_argument("--bond", type=int, default=64)
+    parser.add_argument("--bond", type=int, default=16,
+                        help="bond cap; the default never truncates the default layers")
+    parser.add_argument("--layers", type=int, default=1, help="L (degree 2^L)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--budget", type=float, default=1500.0, help="seconds, all points")
     parser.add_argument("--out", default="bench_results/deep_scaling.json")
     parser.add_argument("--point", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.point:
-        backend, n, bond, repeats = args.point.split(":")
-        print(json.dumps(point(backend, int(n), int(bond), int(repeats))))
+        backend, n, bond, layers, repeats = args.point.split(":")
+        print(json.dumps(point(backend, int(n), int(bond), int(layers), int(repeats))))
         return
 
     import numpy as np
@@ -111,7 +115,7 @@ def main(argv=None) -> None:
             rows.append({"backend": backend, "node_qubits": n, "error": "budget spent"})
             print(f"{backend:8s} 2^{n:<4d} budget spent")
             continue
-        row = run_point(backend, n, args.bond, args.repeats, left)
+        row = run_point(backend, n, args.bond, args.layers, args.repeats, left)
         rows.append(row)
         if "error" in row:
             print(f"{backend:8s} 2^{n:<4d} {row['error']}")
@@ -131,7 +135,7 @@ def main(argv=None) -> None:
         row.pop("logits", None), row.pop("grad", None)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as f:
-        json.dump({"bond": args.bond, "layers": LAYERS, "rest_qubits": REST, "batch": BATCH,
+        json.dump({"bond": args.bond, "layers": args.layers, "rest_qubits": REST, "batch": BATCH,
                    "rows": rows}, f, indent=1)
     plot(rows, os.path.splitext(args.out)[0] + ".png")
 
