@@ -30,6 +30,7 @@ from qtnet.parties.protocol import Protocol
 from qtnet.parties.spmd import AXIS, party_mesh, spmd_forward
 from qtnet.tn import backends
 from qtnet.tn.ansatz import ANSATZE, ansatz_param_shape, check_ansatz
+from qtnet.models.common import check_ansatz_dtype
 
 PLACEMENTS = ("auto", "devices", "one")
 
@@ -144,9 +145,8 @@ class ChainConfig:
                                 "devices when JAX sees enough")
 
     def validate_backend(self, backend: BackendConfig) -> None:
-        if self.ansatz == "su4" and not backend.dtype.startswith("complex"):
-            raise ConfigError(f"model.ansatz: su4 gates are complex; set backend.dtype to "
-                              f"complex64 or complex128 (got {backend.dtype})")
+        """su4 gates are complex: the backend's dtype must be too."""
+        check_ansatz_dtype(self.ansatz, backend)
 
 
 @register_model("chain", ChainConfig)

@@ -20,18 +20,11 @@ from flax import nnx
 
 from qtnet.config import BackendConfig, ConfigError, field
 from qtnet.gnn.deep import amplitudes_at, forward_state, init_params
+from qtnet.models.common import FixedState
 from qtnet.models.registry import register_model
 from qtnet.tn import backends
 from qtnet.tn.dense import MAX_DENSE_SITES
 
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class FixedState:
-    """A state the model reads but never trains (Alice's Φ): held outside the parameter
-    pytree, so ``jit`` embeds it in the step as a constant and checkpoints stay small."""
-
-    value: object
 
 
 class DeepSign(nnx.Module):

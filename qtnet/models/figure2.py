@@ -115,7 +115,8 @@ class Figure2Classifier(nnx.Module):
 # Registration: the Figure 2 model's config section and builder (model.type: figure2).
 import dataclasses  # noqa: E402
 
-from qtnet.config import BackendConfig, ConfigError, field  # noqa: E402
+from qtnet.config import BackendConfig, field  # noqa: E402
+from qtnet.models.common import check_ansatz_dtype  # noqa: E402
 from qtnet.models.registry import register_model  # noqa: E402
 
 
@@ -133,9 +134,7 @@ class Figure2Config:
 
     def validate_backend(self, backend: BackendConfig) -> None:
         """su4 gates are complex: the backend's dtype must be too."""
-        if self.ansatz == "su4" and not backend.dtype.startswith("complex"):
-            raise ConfigError(f"model.ansatz: su4 gates are complex; set backend.dtype to "
-                              f"complex64 or complex128 (got {backend.dtype})")
+        check_ansatz_dtype(self.ansatz, backend)
 
 
 @register_model("figure2", Figure2Config)

@@ -14,12 +14,12 @@ from pathlib import Path
 from flax import nnx
 
 from qtnet.config import BackendConfig, ConfigError, field
-from qtnet.models.deep_sign import FixedState
 from qtnet.models.figure2 import Figure2Classifier
 from qtnet.models.mlp import MLPClassifier
 from qtnet.models.registry import register_model
 from qtnet.parties.protocol import Protocol
 from qtnet.tn.ansatz import ANSATZE
+from qtnet.models.common import FixedState, check_ansatz_dtype
 
 
 class TransferClassifier(nnx.Module):
@@ -69,9 +69,8 @@ class TransferConfig:
     init_scale: float = field(0.1, min=0.0, help="std of the head's initial angles")
 
     def validate_backend(self, backend: BackendConfig) -> None:
-        if self.ansatz == "su4" and not backend.dtype.startswith("complex"):
-            raise ConfigError(f"model.ansatz: su4 gates are complex; set backend.dtype to "
-                              f"complex64 or complex128 (got {backend.dtype})")
+        """su4 gates are complex: the backend's dtype must be too."""
+        check_ansatz_dtype(self.ansatz, backend)
 
 
 @register_model("transfer", TransferConfig)
