@@ -112,6 +112,12 @@ def transfer_scan(n: int, chi: int, d: int = 2) -> int:
     return 4 * n * chi**3 * d
 
 
+def product_overlap(n: int, chi: int, d: int = 2) -> int:
+    """``<b|psi>`` for a product state ``b`` (bond 1): the environment ``[chi]`` through each
+    site ``[chi, d, chi]`` (2 chi^2 d), then the bra's local vector (2 d chi)."""
+    return n * (2 * chi**2 * d + 2 * d * chi)
+
+
 def expectation_term(n: int, chi: int, d: int = 2) -> int:
     """``<psi| prod_i O_i |psi>`` for one product of local operators (every site)."""
     return n * (4 * chi**3 * d + 2 * chi**2 * d**2)

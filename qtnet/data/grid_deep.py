@@ -3,8 +3,10 @@ samples are sampled nodes (their bit strings), labels come from a deep polynomia
 (:class:`qtnet.models.deep_sign.DeepSign`, L = 3 layers, degree 8) run on the MPS at a
 LARGER bond than the student's, and the dataset hands the student Alice's hop state Φ.
 
-Alice's side is built once: features |X> on ``node | feat`` (uniform plus a random low-bond
-part of relative weight ``feature_noise``), the grid's T as
+Alice's side is built once: features |X> on ``node | feat`` (``bit_sums``: a constant plus a
+few random signed sums of the node's bits, each times a random feature vector — about Gaussian
+per node and exact at bond ``feature_terms + 1``; or ``random_mps``: uniform plus a random
+low-bond MPS of relative weight ``feature_noise``), the graph's T as
 a bond-9 MPO, Φ = Σ_k |k> T^k|X> at the teacher's bond ``teacher_bond``, scaled by √(2^n) so
 that a node's amplitudes are O(1). The teacher runs its whole circuit at ``teacher_bond``; its
 output biases are set so that its classes are about equally frequent (it stays in the
@@ -55,9 +57,14 @@ class GridDeepConfig:
     sampled_nodes: int = field(20000, min=8, help="nodes drawn (with replacement, then the "
                                "distinct ones); 70% train, 15% val, 15% test")
     feature_qubits: int = field(3, min=1, max=8, help="feature-register qubits")
+    features: str = field("bit_sums", choices=("bit_sums", "random_mps"), help="node "
+                          "features: u + sum_j s_j(v) w_j(f) with s_j signed sums of the node's "
+                          "bits, or uniform + a random low-bond MPS (heavy-tailed per node)")
+    feature_terms: int = field(3, min=1, max=16, help="bit sums s_j (bit_sums; bond terms+1)")
+    feature_uniform: float = field(0.5, min=0.0, help="the constant u (bit_sums)")
     feature_bond: int = field(4, min=1, help="bond of the random part of the features")
     feature_noise: float = field(0.3, min=0.0, help="weight of the random part against the "
-                                 "uniform part of |X> (per-node rms, relative)")
+                                 "uniform part of |X> (random_mps; per-node rms, relative)")
     classes: int = field(4, min=2, max=8, help="classes of the teacher circuit")
     max_bond: int = field(16, min=1, help="bond of the hop state handed to the student")
     teacher_bond: int = field(32, min=1, help="bond of the teacher's hop state and circuit")
@@ -80,6 +87,10 @@ class GridDeepConfig:
                               f"a positive entry, got [[{self.initiator_11}, "
                               f"{self.initiator_12}], [{self.initiator_12}, "
                               f"{self.initiator_22}]]")
+        if self.features == "bit_sums" and self.teacher_bond < self.feature_terms + 1:
+            raise ConfigError(f"data.teacher_bond: {self.feature_terms} bit-sum features "
+                              f"(data.feature_terms) are exact at bond "
+                              f"{self.feature_terms + 1}, got {self.teacher_bond}")
         if self.teacher_bond < self.max_bond:
             raise ConfigError(f"data.teacher_bond: the teacher runs at a bond at least the "
                               f"student's hop state's (data.max_bond = {self.max_bond}), got "
@@ -110,14 +121,7 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
     n, hops = config.graph_qubits, config.hops
     dtype = jnp.float64 if config.dtype == "float64" else jnp.float32
     start = time.perf_counter()
-    sites = n + config.feature_qubits
-    # |X> = uniform + noise * random (both unit): a random low-bond MPS alone has heavy-tailed
-    # node amplitudes, which a degree-2^L teacher turns into a few huge logits
-    uniform = tn.scale(tn.product_state(np.ones((sites, 2)), dtype=dtype), 2.0 ** (-sites / 2))
-    noise = tn.random_mps(jax.random.PRNGKey(config.seed), sites, config.feature_bond,
-                          max_bond=config.teacher_bond, dtype=dtype)
-    features = tn.add(uniform, tn.scale(noise, config.feature_noise),
-                      max_bond=config.teacher_bond)
+    features = node_features(config, dtype)
     phi = hop_state(propagation_mpo(config, dtype), features, hops,
                     max_bond=config.teacher_bond)
     phi = tn.scale(phi, math.sqrt(2.0**n))            # a node's amplitudes are O(1)
@@ -147,6 +151,26 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
     tr, va, te = np.split(np.arange(len(nodes)), [n_train, n_train + n_val])
     return CircuitDataset("grid_deep", bits[tr], y[tr], bits[te], y[te], config.classes,
                           bits[va], y[va], None, info, state=student_phi)
+
+
+def node_features(config: GridDeepConfig, dtype):
+    """|X> on ``node | feat``, unit norm, at bond ``teacher_bond``."""
+    import jax
+
+    from qtnet import tn
+    from qtnet.gnn.synthetic import bit_sum_features
+
+    n, sites = config.graph_qubits, config.graph_qubits + config.feature_qubits
+    if config.features == "bit_sums":
+        return bit_sum_features(n, config.feature_qubits, config.feature_terms,
+                                config.feature_uniform, config.seed,
+                                max_bond=config.teacher_bond, dtype=dtype)
+    # a random low-bond MPS alone has heavy-tailed node amplitudes, which a degree-2^L
+    # teacher turns into a few huge logits: mix it into the uniform state
+    uniform = tn.scale(tn.product_state(np.ones((sites, 2)), dtype=dtype), 2.0 ** (-sites / 2))
+    noise = tn.random_mps(jax.random.PRNGKey(config.seed), sites, config.feature_bond,
+                          max_bond=config.teacher_bond, dtype=dtype)
+    return tn.add(uniform, tn.scale(noise, config.feature_noise), max_bond=config.teacher_bond)
 
 
 def propagation_mpo(config: GridDeepConfig, dtype):

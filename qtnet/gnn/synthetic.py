@@ -56,6 +56,38 @@ def kronecker_propagation_mpo(initiator, levels: int, dtype=jnp.float64) -> MPO:
     return tn.mpo_from_local(np.broadcast_to(local, (levels, 2, 2)), dtype=dtype)
 
 
+def bit_sum_features(n_node: int, n_feat: int, terms: int, uniform: float, seed: int, *,
+                     max_bond: int, dtype=jnp.float64) -> MPS:
+    """|X> on ``node | feat`` with X(v, f) = u + Σ_j s_j(v) w_j(f), normalised.
+
+    ``s_j(v) = Σ_i a_ji (-1)^{v_i}`` with ``a_ji ~ N(0, 1/n)``: every node bit matters, and a
+    node's features are about Gaussian (O(1), no heavy tails, unlike a random MPS's
+    amplitudes); ``w_j`` are random product vectors on the feature register and ``u`` is the
+    constant ``uniform``. Exact at bond ``terms + 1`` (the left state says which sum, if any,
+    has picked its site), so truncation comes only from the circuit run on it.
+    """
+    if terms + 1 > max_bond:
+        raise ValueError(f"{terms} bit sums need bond {terms + 1}, above max_bond {max_bond}")
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n_node, terms)) / np.sqrt(n_node)
+    w = rng.normal(size=(n_feat, terms, 2))
+    t = np.zeros((n_node + n_feat, max_bond, 2, max_bond))
+    idx = np.arange(1, terms + 1)
+    t[:n_node, 0, :, 0] = 1.0                                   # no sum has picked a site
+    t[:n_node, 0, :, idx] = (a[:, :, None] * np.array([1.0, -1.0])).transpose(1, 0, 2)
+    t[:n_node, idx, :, idx] = 1.0                               # sum j has picked its site
+    t[n_node:, 0, :, 0] = uniform ** (1.0 / n_feat)
+    t[n_node:, idx, :, idx] = w.transpose(1, 0, 2)
+    t[-1, :, :, 0] = t[-1].sum(-1)                              # close the right boundary
+    t[-1, :, :, 1:] = 0.0
+    n = n_node + n_feat
+    raw = MPS(jnp.asarray(t, dtype), jnp.zeros((n + 1, max_bond), jnp.finfo(dtype).dtype),
+              jnp.zeros((), jnp.finfo(dtype).dtype), jnp.zeros((), jnp.finfo(dtype).dtype),
+              full_ranks(n, 2, max_bond))
+    state, _ = canonicalize(raw, max_bond=max_bond)
+    return tn.scale(state, jnp.exp(-state.log_norm))
+
+
 def _insert_plus_sites(state: MPS, at: int, count: int) -> MPS:
     """Insert ``count`` sites in (unnormalised) |0> + |1> before site ``at``."""
     chi, dtype = state.bond_cap, state.dtype

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from qtnet.comm.deep_ledger import deep_sign_handoff, deep_sign_ledger, itemsize_of
 from qtnet.config import BackendConfig, ConfigError, field
 from qtnet.gnn.deep import amplitudes_at, forward_state, init_params
 from qtnet.models.common import FixedState
@@ -65,6 +66,18 @@ class DeepSign(nnx.Module):
     def read(self, out, bits) -> jax.Array:
         """``[B, C]`` logits of nodes ``bits [B, node_qubits]`` from an output state."""
         return amplitudes_at(out, bits, self.n_classes, backend=self.backend) + self.b_out[...]
+
+    def ledger(self, batch: int, bits: int = 32) -> tuple[list, dict]:
+        """The forward pass's contractions over ``batch`` nodes, per party, and the hand-off
+        of Φ (:mod:`qtnet.comm.deep_ledger`; priced on the MPS backend at ``max_bond``)."""
+        complex_, itemsize = itemsize_of(self.state.value.dtype)
+        n = self.state.value.n_sites
+        records = deep_sign_ledger(n_sites=n, layers=self.w.shape[0],
+                                   weight_bond=self.w.shape[2], max_bond=self.max_bond,
+                                   batch=batch, n_classes=self.n_classes, complex_=complex_,
+                                   itemsize=itemsize)
+        return records, deep_sign_handoff(n_sites=n, layers=self.w.shape[0],
+                                          max_bond=self.max_bond, bits=bits)
 
     def __call__(self, x, key=None) -> dict:
         """Logits and the fidelity estimate of the circuit (deterministic: ``key`` unused)."""

@@ -144,6 +144,17 @@ def _comm_per_step(config: Config, model) -> dict:
     model's backend, bond cap and dtype (``model.run_options()``; reverse mode adds a few
     times that, not counted). Bookkeeping only; nothing traced."""
     m = config.metering
+    batch = config.training.batch_size
+    if m.enabled and hasattr(model, "ledger"):         # a circuit that is not a protocol
+        from qtnet.comm.deep_ledger import per_step_flops
+
+        records, handoff = model.ledger(batch, m.bits)
+        out = {"quantum_qubits": batch * handoff["quantum_qubits"],
+               "classical_bits": batch * handoff["classical_bits"],
+               "classical_mps_bits": batch * handoff["classical_mps_bits"]}
+        out.update({f"flops_forward_{party}": flops
+                    for party, flops in per_step_flops(records).items()})
+        return out
     if not m.enabled or not hasattr(model, "protocol"):
         return {}
     from qtnet.comm import Estimator, meter
@@ -153,7 +164,6 @@ def _comm_per_step(config: Config, model) -> dict:
                    backend=run.get("backend", "mps"), max_bond=run.get("max_bond"),
                    dtype=run.get("dtype"))
     totals = report.totals()
-    batch = config.training.batch_size
     out = {"quantum_qubits": batch * totals["quantum_qubits"],
            "classical_bits": batch * totals["classical_bits"],
            "classical_mps_bits": batch * totals["classical_mps_bits"]}

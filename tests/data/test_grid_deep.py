@@ -12,13 +12,14 @@ from qtnet.config import Config, ConfigError, load
 from qtnet.data import load_dataset
 from qtnet.training import Checkpoints, Trainer, read_metrics, train
 from qtnet.training.cli import train_main
+from qtnet.training.setup import build_setup
 
 SMALL = ["model.type=deep_sign", "model.layers=1", "data.type=grid_deep",
          "data.graph_qubits=6", "data.hops=1", "data.feature_qubits=1",
          "data.sampled_nodes=200", "data.classes=2", "data.max_bond=4", "data.teacher_bond=8",
          "data.teacher_layers=2", "backend.max_bond=4", "backend.dtype=float64",
          "optimizer.learning_rate=0.05", "training.batch_size=32", "training.eval_every=100",
-         "checkpoint.every=4", "metering.enabled=false"]
+         "checkpoint.every=4"]
 
 
 def _quiet(*_args, **_kw):
@@ -57,6 +58,11 @@ def test_training_lowers_the_loss_and_a_resumed_run_is_exact(tmp_path):
     assert straight.eval_metrics["loss"] == pytest.approx(resumed.eval_metrics["loss"])
     assert np.mean([r["loss"] for r in a[-3:]]) < np.mean([r["loss"] for r in a[:3]])
     assert all(0 < r["fidelity"] < 1 for r in a)            # truncating: a real estimate
+    # metered: Bob's forward FLOPs per step (the ledger's), cumulative, and Φ's hand-off
+    records, _ = build_setup(load(Config, None, SMALL)).model().ledger(32)
+    per_step = sum(r.flops for r in records if r.party == "Bob")
+    assert [r["comm_flops_forward_Bob"] for r in a] == [k * per_step for k in range(1, 9)]
+    assert a[0]["comm_classical_mps_bits"] < a[0]["comm_classical_bits"]
 
 
 @pytest.mark.parametrize("override, message", [
