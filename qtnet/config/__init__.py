@@ -6,14 +6,13 @@ from qtnet.config.load import (dump_yaml, field, from_dict, load, merge, parse_o
                                read_yaml, section, to_dict)
 from qtnet.config.schema import (RESUME_SENSITIVE, BackendConfig, CheckpointConfig,
                                  CircuitConfig, CommReportConfig, CompilationConfig, Config,
-                                 GradientDiagnosticsConfig,
-                                 MeteringConfig, OptimizerConfig, ScheduleConfig,
-                                 TrainingConfig)
+                                 DecisionConfig, GradientDiagnosticsConfig, MeteringConfig,
+                                 OptimizerConfig, ScheduleConfig, TrainingConfig)
 from qtnet.config.stored import read_run_config
 
 __all__ = [
     "RESUME_SENSITIVE", "BackendConfig", "CheckpointConfig", "CircuitConfig",
-    "CommReportConfig", "CompilationConfig", "Config", "ConfigError",
+    "CommReportConfig", "CompilationConfig", "Config", "ConfigError", "DecisionConfig",
     "GradientDiagnosticsConfig", "MeteringConfig",
     "OptimizerConfig", "ScheduleConfig", "TrainingConfig", "dump_yaml", "field", "from_dict",
     "load", "merge", "parse_overrides", "read_run_config", "read_yaml", "register_section",

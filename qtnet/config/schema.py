@@ -91,6 +91,18 @@ class CircuitConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class DecisionConfig:
+    evaluate: bool = field(False, help="deep_sign on grid_deep: after training, the decision "
+                                       "problem on node sets S (sub-grids), each class's mean "
+                                       "logit over S read as one overlap")
+    sets: int = field(32, min=1, max=100000, help="node sets S (random sub-grids)")
+    free_qubits: int = field(20, min=1, max=62, help="log2 |S|: node bits left free (the low "
+                             "bits of each axis on the grid)")
+    sample: int = field(256, min=1, max=1000000, help="nodes per set the teacher labels to "
+                        "count its classes (the decision problem's truth)")
+
+
+@dataclasses.dataclass(frozen=True)
 class CompilationConfig:
     cache: bool = field(True, help="keep compiled programs on disk across runs (JAX's "
                                    "persistent cache; env QTNET_COMPILATION_CACHE=off also "
@@ -112,6 +124,7 @@ class Config:
     checkpoint: CheckpointConfig = section(CheckpointConfig)
     metering: MeteringConfig = section(MeteringConfig)
     circuit: CircuitConfig = section(CircuitConfig)
+    decision: DecisionConfig = section(DecisionConfig)
     compilation: CompilationConfig = section(CompilationConfig)
 
     def validate(self) -> None:

@@ -35,9 +35,12 @@ CHUNK = 2048                  # nodes per teacher read-out call
 @dataclasses.dataclass(frozen=True)
 class CircuitDataset(Dataset):
     """A dataset whose samples index a quantum state: ``state`` is the data state (an MPS)
-    that a circuit model (``model.type: deep_sign``) runs on."""
+    that a circuit model (``model.type: deep_sign``) runs on; ``teacher_state`` is the
+    labelling circuit's output state (its logits are amplitudes of it plus
+    ``info["teacher_offsets"]``), kept for read-outs beyond the sampled nodes."""
 
     state: object = None
+    teacher_state: object = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,11 +149,12 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
             "hop_state_fidelity": float(student_phi.fidelity_estimate),
             "teacher_fidelity": float(out.fidelity_estimate),
             "build_seconds": time.perf_counter() - start, "peak_rss_gb": peak_rss_gb(),
-            "class_counts": np.bincount(y, minlength=config.classes).tolist()}
+            "class_counts": np.bincount(y, minlength=config.classes).tolist(),
+            "teacher_offsets": offsets.tolist()}
     n_train, n_val = int(0.7 * len(nodes)), int(0.15 * len(nodes))
     tr, va, te = np.split(np.arange(len(nodes)), [n_train, n_train + n_val])
     return CircuitDataset("grid_deep", bits[tr], y[tr], bits[te], y[te], config.classes,
-                          bits[va], y[va], None, info, state=student_phi)
+                          bits[va], y[va], None, info, state=student_phi, teacher_state=out)
 
 
 def node_features(config: GridDeepConfig, dtype):

@@ -86,19 +86,27 @@ def amplitudes_at(state, bits, n_classes: int, *, backend: str = "mps") -> jax.A
     One overlap with a basis product state per (node, class): O(n χ²) each on the MPS
     backend, so a batch of sampled nodes is read without ever forming the state vector.
     """
+    node_vectors = jax.nn.one_hot(jnp.asarray(bits, jnp.int32), 2, dtype=state.dtype)
+    return amplitudes_of(state, node_vectors, n_classes, backend=backend)
+
+
+def amplitudes_of(state, node_vectors, n_classes: int, *, backend: str = "mps") -> jax.Array:
+    """``[B, C]`` overlaps <u, c|state> with product states ``u`` on the node register, given
+    by their local vectors ``[B, n_node, 2]``: a basis node (one-hot vectors), or the sum over
+    a node set such as a sub-grid (``(1, 1)`` on its free bits), one overlap either way."""
     be = backends.get(backend)
-    n, n_node = state.n_sites, bits.shape[-1]
+    n, n_node = state.n_sites, node_vectors.shape[-2]
     rest = n - n_node
-    classes = jnp.asarray(((np.arange(n_classes)[:, None] >> np.arange(rest - 1, -1, -1))
-                           & 1).astype(np.int32))                      # [C, rest]
+    classes = jax.nn.one_hot(jnp.asarray(((np.arange(n_classes)[:, None]
+                                           >> np.arange(rest - 1, -1, -1)) & 1)), 2,
+                             dtype=state.dtype)                          # [C, rest, 2]
 
-    def one(node_bits, class_bits):
-        word = jnp.concatenate([node_bits.astype(jnp.int32), class_bits])
-        bra = be.product_state(jax.nn.one_hot(word, 2, dtype=state.dtype), dtype=state.dtype)
-        return be.overlap(bra, state)
+    def one(node, cls):
+        vectors = jnp.concatenate([node.astype(state.dtype), cls])
+        return be.overlap(be.product_state(vectors, dtype=state.dtype), state)
 
-    per_node = jax.vmap(lambda b: jax.vmap(lambda c: one(b, c))(classes))
-    return jnp.real(per_node(bits))
+    per_node = jax.vmap(lambda u: jax.vmap(lambda c: one(u, c))(classes))
+    return jnp.real(per_node(jnp.asarray(node_vectors)))
 
 
 def logits_at(params: dict, psi, bits, n_node: int, n_classes: int, *,
