@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qtnet.comm.deep_ledger import deep_sign_ledger
 from qtnet.config import Config, ConfigError, load
 from qtnet.data import load_dataset
 from qtnet.training import Checkpoints, Trainer, read_metrics, train
 from qtnet.training.cli import train_main
-from qtnet.training.setup import build_setup
 
 SMALL = ["model.type=deep_sign", "model.layers=1", "data.type=grid_deep",
          "data.graph_qubits=6", "data.hops=1", "data.feature_qubits=1",
@@ -59,7 +59,8 @@ def test_training_lowers_the_loss_and_a_resumed_run_is_exact(tmp_path):
     assert np.mean([r["loss"] for r in a[-3:]]) < np.mean([r["loss"] for r in a[:3]])
     assert all(0 < r["fidelity"] < 1 for r in a)            # truncating: a real estimate
     # metered: Bob's forward FLOPs per step (the ledger's), cumulative, and Φ's hand-off
-    records, _ = build_setup(load(Config, None, SMALL)).model().ledger(32)
+    records = deep_sign_ledger(n_sites=8, layers=1, weight_bond=4, max_bond=4, batch=32,
+                               n_classes=2)
     per_step = sum(r.flops for r in records if r.party == "Bob")
     assert [r["comm_flops_forward_Bob"] for r in a] == [k * per_step for k in range(1, 9)]
     assert a[0]["comm_classical_mps_bits"] < a[0]["comm_classical_bits"]
