@@ -31,7 +31,8 @@ def run_one(chi: int, args, workdir: Path) -> dict:
            "--set", f"backend.max_bond={chi}", "--set", f"data.teacher_bond={args.teacher_bond}",
            "--set", f"training.steps={args.steps}", "--set", f"training.eval_every={args.steps}",
            "--set", f"checkpoint.every={args.steps}",
-           "--set", f"optimizer.learning_rate={args.learning_rate}"]
+           "--set", f"optimizer.learning_rate={args.learning_rate}",
+           "--set", "decision.evaluate=false"]
     workdir.parent.mkdir(parents=True, exist_ok=True)
     log = workdir.parent / f"{workdir.name}.log"
     start = time.perf_counter()
