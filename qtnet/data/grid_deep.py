@@ -18,6 +18,7 @@ shows in its agreement with the teacher (the accuracy on held-out nodes).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 
@@ -111,6 +112,34 @@ class GridDeepConfig:
 def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
     """Build Φ, the teacher's labels of sampled nodes, and the 70 / 15 / 15 split; ``info``
     records the bonds, the fidelity estimates and the teacher's class counts."""
+    from qtnet import tn
+
+    config.validate()
+    start = time.perf_counter()
+    # Alice's Φ and the teacher do not depend on the student's bond: a sweep over it in one
+    # process builds them once
+    phi, out, bits, y, offsets = _alice_and_teacher(
+        dataclasses.replace(config, max_bond=config.teacher_bond))
+    student_phi = tn.compress(phi, max_bond=config.max_bond)[0]
+    n = config.graph_qubits
+    info = {"graph": graph_name(config), "nodes": 2**n,
+            "qubits": phi.n_sites, "max_bond": config.max_bond,
+            "teacher_bond": config.teacher_bond, "teacher_layers": config.teacher_layers,
+            "hop_state_fidelity": float(student_phi.fidelity_estimate),
+            "teacher_fidelity": float(out.fidelity_estimate),
+            "build_seconds": time.perf_counter() - start, "peak_rss_gb": peak_rss_gb(),
+            "class_counts": np.bincount(y, minlength=config.classes).tolist(),
+            "teacher_offsets": offsets.tolist()}
+    n_train, n_val = int(0.7 * len(y)), int(0.15 * len(y))
+    tr, va, te = np.split(np.arange(len(y)), [n_train, n_train + n_val])
+    return CircuitDataset("grid_deep", bits[tr], y[tr], bits[te], y[te], config.classes,
+                          bits[va], y[va], None, info, state=student_phi, teacher_state=out)
+
+
+@functools.lru_cache(maxsize=2)
+def _alice_and_teacher(config: GridDeepConfig):
+    """Φ at the teacher's bond, the teacher's output state, the sampled nodes' bits, their
+    labels and the teacher's balancing offsets."""
     # Imported here, not above: importing qtnet.data (the numpy loaders) stays free of JAX.
     import jax
     import jax.numpy as jnp
@@ -120,15 +149,11 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
     from qtnet.gnn.synthetic import hop_state, node_bits
     from qtnet.models.deep_sign import DeepSign
 
-    config.validate()
-    n, hops = config.graph_qubits, config.hops
+    n = config.graph_qubits
     dtype = jnp.float64 if config.dtype == "float64" else jnp.float32
-    start = time.perf_counter()
-    features = node_features(config, dtype)
-    phi = hop_state(propagation_mpo(config, dtype), features, hops,
+    phi = hop_state(propagation_mpo(config, dtype), node_features(config, dtype), config.hops,
                     max_bond=config.teacher_bond)
     phi = tn.scale(phi, math.sqrt(2.0**n))            # a node's amplitudes are O(1)
-
     rng = np.random.default_rng(config.seed)
     nodes = rng.permutation(np.unique(rng.integers(0, 2**n, size=config.sampled_nodes,
                                                    dtype=np.int64)))
@@ -142,19 +167,7 @@ def grid_deep_dataset(config: GridDeepConfig) -> CircuitDataset:
                              for i in range(0, len(bits), CHUNK)])
     offsets = balancing_offsets(logits)
     y = np.argmax(logits + offsets, -1).astype(np.int32)
-    student_phi = tn.compress(phi, max_bond=config.max_bond)[0]
-    info = {"graph": graph_name(config), "nodes": 2**n,
-            "qubits": phi.n_sites, "max_bond": config.max_bond,
-            "teacher_bond": config.teacher_bond, "teacher_layers": config.teacher_layers,
-            "hop_state_fidelity": float(student_phi.fidelity_estimate),
-            "teacher_fidelity": float(out.fidelity_estimate),
-            "build_seconds": time.perf_counter() - start, "peak_rss_gb": peak_rss_gb(),
-            "class_counts": np.bincount(y, minlength=config.classes).tolist(),
-            "teacher_offsets": offsets.tolist()}
-    n_train, n_val = int(0.7 * len(nodes)), int(0.15 * len(nodes))
-    tr, va, te = np.split(np.arange(len(nodes)), [n_train, n_train + n_val])
-    return CircuitDataset("grid_deep", bits[tr], y[tr], bits[te], y[te], config.classes,
-                          bits[va], y[va], None, info, state=student_phi, teacher_state=out)
+    return phi, out, bits, y, offsets
 
 
 def node_features(config: GridDeepConfig, dtype):
