@@ -83,11 +83,11 @@ def test_mutag_cross_validation_runs_the_paper_protocol():
     assert r["accuracy"] == r["curves"][0].max()
     # fold 0 tests 19 graphs, 13 of the majority class (0.68, where 3 epochs stay). The best
     # epoch of 19 graphs is noisy (scrambled labels reach 0.84 once); the last 10 epochs'
-    # mean is not: 0.81 learnt, 0.66 with scrambled training labels.
+    # mean is not: 0.81 learnt, 0.67 with scrambled training labels.
     labels = np.array([g.label for g in data.graphs])
     assert np.bincount(labels).max() / len(labels) < 0.67
     assert r["accuracy"] >= 15 / 19 - 1e-6
-    assert r["curves"][0, -10:].mean() >= 0.75
+    assert r["curves"][0, -10:].mean() >= 0.72          # the majority: 0.684
 
 
 CORA = ["model.hidden=8", "training.steps=3", "training.eval_every=1", "checkpoint.every=1",
