@@ -245,6 +245,71 @@ def test_bad_comm_report_config_exits_2(item, message, capsys):
     assert err.startswith("qtnet comm-report: error: ") and message in err, err
 
 
+LINEAR_CASES = [                    # configs/comm/linear.yaml: protocol linear
+    ("classes=0", "classes: expected a value >= 1"),
+    ("classes=-3", "classes: expected a value >= 1"),
+    ("classes=ten", "classes: expected int"),
+    ("classes=1e40", "classes: expected int"),
+    ("epsilon=1e-300", "epsilon: expected a value >= 1e-12"),
+    ("epsilon=0", "epsilon: expected a value > 0"),
+    ("epsilon=.inf", "epsilon: expected a finite number"),
+    ("delta=0", "delta: expected a value in (0, 1)"),
+    ("bits=0", "bits: expected a value >= 1"),
+    ("qubits=5000", "qubits: expected a value <= 4096"),
+    ("protocol=linearr", "protocol: expected one of"),
+    ("clases=3", "unknown key clases"),
+]
+
+
+@pytest.mark.parametrize("item, message", LINEAR_CASES, ids=[c[0] for c in LINEAR_CASES])
+def test_bad_linear_comm_report_exits_2(item, message, capsys):
+    config = str(ROOT / "configs" / "comm" / "linear.yaml")
+    assert qtnet_main(["comm-report", "--config", config, "--set", item]) == 2
+    err = _one_line(capsys)
+    assert err.startswith("qtnet comm-report: error: ") and message in err, err
+
+
+DIAGNOSE_CASES = [                  # qtnet diagnose gradients, configs/diagnose/gradients.yaml
+    (["qubits=8..4"], "qubits: empty sweep range '8..4'"),
+    (["qubits="], "qubits: empty sweep range"),
+    (["depths=4..2"], "depths: empty sweep range"),
+    (["depths=0"], "depths: empty sweep range"),
+    (["qubits=-4"], "qubits: empty sweep range"),
+    (["qubits=1"], "qubits: expected every count >= 2"),
+    (["qubits=1..64"], "qubits: expected every count >= 2"),
+    (["qubits=0..8"], "qubits: expected positive integers"),
+    (["qubits=a..b"], "qubits: expected positive integers"),
+    (["qubits=8,x"], "qubits: expected positive integers"),
+    (["qubits=2.5"], "qubits: expected str or int"),
+    (["qubits=[4, 8]"], "qubits: expected str or int"),
+    (["qubits=null"], "qubits: expected str or int"),
+    (["qubits=99999999999999999999999"], "qubits: expected a value <= 2147483647"),
+    (["samples=1"], "samples: expected a value >= 2"),
+    (["samples=1000000000000"], "samples: expected a value <= 2147483647"),
+    (["seed=-1"], "seed: expected a value >= 0"),
+    (["backend=peps"], "backend: expected one of mps, dense"),
+    (["max_bond=0"], "max_bond: expected a value >= 1"),
+    (["qubitz=4"], "unknown key qubitz"),
+    # sweeps no machine here holds: refused before the first point compiles
+    (["qubits=40", "backend=dense"], "the dense backend holds at most 26 sites"),
+    (["qubits=100000000"], "needs ~1.91e+04 GiB of states"),
+    (["depths=100000000"], "bond 4294967296"),
+    (["qubits=1024", "depths=64", "samples=1000"], "more than 8 GiB"),
+]
+
+
+@pytest.mark.parametrize("items, message", DIAGNOSE_CASES,
+                         ids=[" ".join(c[0]) for c in DIAGNOSE_CASES])
+def test_bad_gradient_diagnostic_exits_2(items, message, capsys):
+    config = str(ROOT / "configs" / "diagnose" / "gradients.yaml")
+    argv = ["diagnose", "gradients", "--config", config]
+    for item in items:
+        argv += ["--set", item]
+    assert qtnet_main(argv) == 2
+    err = _one_line(capsys)
+    assert err.startswith("qtnet diagnose: error: ") and message in err, err
+
+
 def test_eval_of_a_folder_without_a_run_exits_2(tmp_path, capsys):
     for workdir, step in ((tmp_path, None), (tmp_path / "nothing", None), (tmp_path, 5)):
         argv = ["--workdir", str(workdir)] + (["--step", str(step)] if step else [])
@@ -366,9 +431,18 @@ def test_qasm_cli_exits_2_with_one_line(tmp_path, capsys):
     assert "not found" in _one_line(capsys) or "folder" in capsys.readouterr().err
 
 
-def test_dense_register_above_the_limit_is_refused(tmp_path, capsys):
+@pytest.mark.parametrize("width", [40, 100_000])
+def test_dense_register_above_the_limit_is_refused_before_planning(width, tmp_path, capsys,
+                                                                   monkeypatch):
+    """Refused from the register's size alone: planning 10^5 qubits' program took ~7 s."""
+    from qtnet.circuits import Circuit
+
+    def planned(*_args, **_kw):
+        raise AssertionError("the gate program was planned before the size was checked")
+
+    monkeypatch.setattr(Circuit, "program", planned)
     path = tmp_path / "wide.qasm"
-    path.write_text("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[40];\nh q;\n")
+    path.write_text(f"OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[{width}];\nh q[0];\n")
     assert qtnet_main(["simulate", str(path), "--observable", "Z0", "--backend", "dense"]) == 2
     assert "the dense backend holds at most 26 sites" in _one_line(capsys)
 
@@ -659,7 +733,8 @@ def test_damaged_reddit_file_is_named(damage, message, tmp_path):
 
 
 def test_the_corpus_is_as_wide_as_promised():
-    n = (len(SET_CASES) + len(YAML_CASES) + 4 + len(COMM_CASES) + 3 + len(QASM_CASES) + 7
+    n = (len(SET_CASES) + len(YAML_CASES) + 4 + len(COMM_CASES) + len(LINEAR_CASES)
+         + len(DIAGNOSE_CASES) + 3 + len(QASM_CASES) + 8
          + len(PLANETOID_CASES) + len(GIN_CASES) + len(TU_CASES) + len(OGB_CASES)
          + len(REDDIT_CASES))
     assert n >= 150, n

@@ -223,6 +223,7 @@ def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
     name = resolve_backend(backend, circuit.n_qubits)
     if cutoff is not None and not cutoff >= 0:
         raise ValueError(f"cutoff must be >= 0, got {cutoff}")
+    backends.get(name).check_sites(circuit.n_qubits)     # before planning the program
     dtype = jnp.dtype(dtype or default_dtype())
     prog = circuit.program(dtype)
     cutoff = resolve_cutoff(cutoff, dtype, prog.traced)

@@ -160,6 +160,9 @@ class Config:
 RESUME_SENSITIVE = ("model", "data", "backend", "optimizer", "schedule", "estimator")
 
 
+MIN_EPSILON = 1e-12
+
+
 @dataclasses.dataclass(frozen=True)
 class CommReportConfig:
     """``qtnet comm-report --config FILE``: a protocol and the accuracy of its estimates."""
@@ -181,6 +184,9 @@ class CommReportConfig:
     def validate(self) -> None:
         if not self.epsilon > 0:
             raise ConfigError(f"epsilon: expected a value > 0, got {self.epsilon!r}")
+        if self.epsilon < MIN_EPSILON:       # shot and bit counts go as 1/epsilon^2
+            raise ConfigError(f"epsilon: expected a value >= {MIN_EPSILON:g} (counts grow as "
+                              f"1/epsilon^2), got {self.epsilon!r}")
         if not 0 < self.delta < 1:
             raise ConfigError(f"delta: expected a value in (0, 1), got {self.delta!r}")
         if not self.observable.strip():

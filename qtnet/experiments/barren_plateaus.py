@@ -38,10 +38,31 @@ from qtnet.tn.ansatz import brickwork_gates
 COSTS = ("global", "local")
 
 
-def exact_bond(depth: int) -> int:
+# Refuse a sweep point whose vmapped states and their reverse-mode residuals would need more:
+# samples x depth x qubits x bond^2 x 2 x 8 bytes (float64) stands in for the program's peak.
+MAX_POINT_BYTES = 2**33
+
+
+def exact_bond(depth: int, n: int | None = None) -> int:
     """The largest bond of the ``ry_cz`` brickwork of ``depth`` layers from a product state:
-    each cut is crossed by a CZ in every other layer."""
-    return 2 ** ((depth + 1) // 2)
+    each cut is crossed by a CZ in every other layer (and no bond of ``n`` qubits exceeds
+    2^(n/2))."""
+    layers = (depth + 1) // 2
+    return 2 ** (layers if n is None else min(layers, n // 2))
+
+
+def check_sweep(qubits, depths, samples: int, backend: str, max_bond: int | None) -> None:
+    """Refuse (``ValueError``) a sweep the backend cannot hold, before its first point runs."""
+    be = backends.get(backend)
+    be.check_sites(max(qubits))
+    n, depth = max(qubits), max(depths)
+    chi = min(max_bond or exact_bond(depth, n), exact_bond(depth, n))
+    need = samples * depth * n * chi**2 * 2 * 8
+    if need > MAX_POINT_BYTES:
+        raise ValueError(f"the sweep's largest point (qubits {n}, depth {depth}, bond {chi}, "
+                         f"{samples} samples) needs ~{need / 2**30:.3g} GiB of states, more "
+                         f"than {MAX_POINT_BYTES // 2**30} GiB; lower qubits, depths, samples "
+                         f"or max_bond")
 
 
 def brickwork_state(backend, angles, n: int, *, max_bond: int, dtype):
@@ -81,8 +102,8 @@ def gradient_samples(n: int, depth: int, samples: int, *, costs=COSTS, seed: int
     for cost in costs:
         if cost not in COSTS:
             raise ValueError(f"unknown cost {cost!r}; choose one of {', '.join(COSTS)}")
-    step = compiled_gradients(n, depth, costs, backend, max_bond or exact_bond(depth),
-                              jnp.dtype(dtype))
+    chi = min(max_bond or exact_bond(depth, n), exact_bond(depth, n))
+    step = compiled_gradients(n, depth, costs, backend, chi, jnp.dtype(dtype))
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 1000 * n + depth)
     angles = jax.random.uniform(key, (samples, depth, n), dtype, 0.0, 2 * math.pi)
     vals, grads, fidelity = step(angles)
@@ -134,6 +155,7 @@ def gradient_variance_sweep(qubits, depths, *, samples: int = 200, seed: int = 0
     qubits, depths = sorted(set(qubits)), sorted(set(depths))
     if not qubits or not depths:
         raise ValueError(f"empty sweep: qubits {qubits}, depths {depths}")
+    check_sweep(qubits, depths, samples, backend, max_bond)
     points = []
     for depth in depths:
         for n in qubits:

@@ -88,7 +88,8 @@ def invert_gradient(graphdef, params, shared_grads, y, n_features: int, *, steps
     """Search for the input whose gradient matches ``shared_grads`` (best of ``restarts``).
 
     Args:
-      graphdef, params: the model the gradient was taken on.
+      graphdef: the model the gradient was taken on (its structure ...)
+      params: ... and its parameters.
       shared_grads: what the client shared (plain, or clipped and noised by DP-SGD).
       y: the example's label (known to the attacker).
       n_features: length of the input.

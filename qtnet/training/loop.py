@@ -76,12 +76,17 @@ class _RunSteps:
     """The trainer's step hook: log, stop on a non-finite loss, evaluate, save, obey signals."""
 
     def __init__(self, setup: Setup, eval_step, ckpt: Checkpoints, log: MetricsLog,
-                 stop: list[int], last_saved: int | None):
+                 stop: list[int], last_saved: int | None, saved_meta: dict | None = None):
         self.setup, self.eval_step, self.ckpt, self.log, self.stop = (setup, eval_step, ckpt,
                                                                       log, stop)
         self.last_saved = last_saved          # step of the newest checkpoint; None: none yet
         self.eval_split = "val" if setup.has_val else "test"   # selects the best
-        self.train_metrics, self.eval_metrics, self.test_metrics = {}, {}, {}
+        # The restored checkpoint's metrics until a step replaces them (a finished run
+        # re-run runs no step and reports these).
+        meta = saved_meta or {}
+        self.train_metrics, self.eval_metrics, self.test_metrics = (
+            dict(meta.get("train") or {}), dict(meta.get("eval") or {}),
+            dict(meta.get("test") or {}))
         self.first_step_seconds, self.step_seconds = None, []
 
     def after_step(self, done: int, state, metrics: dict, seconds: float) -> None:
@@ -173,9 +178,9 @@ class Trainer:
         start_restore = time.perf_counter()
         restored = ckpt.restore(setup.state)
         restore_seconds = time.perf_counter() - start_restore
-        state, start = setup.state, 0
+        state, start, saved_meta = setup.state, 0, None
         if restored is not None:
-            start, state, _ = restored
+            start, state, saved_meta = restored
             echo(f"resumed from the checkpoint at step {start} ({restore_seconds:.2f} s)")
         total = config.training.steps
         train_step, eval_step = self.compiled(setup)
@@ -184,7 +189,8 @@ class Trainer:
         try:
             with _stop_requests() as stop:
                 run = _RunSteps(setup, eval_step, ckpt, log, stop,
-                                last_saved=start if restored is not None else None)
+                                last_saved=start if restored is not None else None,
+                                saved_meta=saved_meta)
                 fit(train_step, state, setup.batch, start=start, stop=total, hooks=[run])
         finally:
             ckpt.close()

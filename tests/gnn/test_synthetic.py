@@ -75,17 +75,25 @@ def test_balancing_offsets_equalise_classes_of_skewed_logits():
     assert counts.min() >= 950
 
 
-def test_grid_teacher_task_trains_through_the_trainer(tmp_path):
-    overrides = ["data.graph_qubits=8", "data.sampled_nodes=200", "training.steps=3",
-                 "training.batch_size=64",
-                 "training.eval_every=3", "checkpoint.every=3", "data.max_bond=4"]
+def test_grid_teacher_task_learns_through_the_trainer(tmp_path):
+    """256 nodes, 4 balanced teacher classes (chance 0.25): 60 steps of a small student take
+    the loss from ~ln 4 to well below it and agree with the teacher on most held-out nodes."""
+    overrides = ["data.graph_qubits=8", "data.sampled_nodes=200", "training.steps=60",
+                 "training.batch_size=64", "model.hidden=16",
+                 "training.eval_every=60", "checkpoint.every=60", "data.max_bond=4"]
     config = load(Config, ROOT / "configs" / "grid_2e32.yaml", overrides)
     result = train(config, tmp_path, echo=lambda *_: None, interactive=False)
     info = result.summary["data"]
     assert info["nodes"] == 256 and info["qubits"] == 8 + 2 + 3
+    assert info["class_counts"] == [35] * 4
     assert 0.0 < info["hop_state_fidelity"] <= 1.0
-    assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl")
-            if r["split"] == "test"] == [3]
+    records = read_metrics(tmp_path / "metrics.jsonl")
+    assert [r["step"] for r in records if r["split"] == "test"] == [60]
+    train_loss = [r["loss"] for r in records if r["split"] == "train"]
+    assert train_loss[0] > 1.3 and max(train_loss[-5:]) < 0.8
+    # ~30 validation and ~30 test nodes: twice chance on both (0.71 and 0.86 in float64)
+    assert result.eval_metrics["accuracy"] >= 0.5
+    assert result.summary["final_test"]["accuracy"] >= 0.5
     with pytest.raises(ConfigError, match="even number of qubits"):
         train(load(Config, ROOT / "configs" / "grid_2e32.yaml",
                    overrides + ["data.graph_qubits=9"]), tmp_path / "odd",

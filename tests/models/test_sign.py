@@ -33,23 +33,47 @@ def test_sign_operator_and_hops_match_the_dense_formula():
         np.testing.assert_allclose(hops[:, k], np.linalg.matrix_power(t, k) @ x, atol=1e-12)
 
 
-def test_poly_activation_and_dropout_only_with_a_key():
+def _set(model, **values):
+    for name, value in values.items():
+        getattr(model, name)[...] = jnp.asarray(value, jnp.float32)
+
+
+# Two hops, two features, one hidden unit, two classes, worked by hand:
+#   t_0 = 1*1 + 1*2 + 0.5 = 3.5,  t_1 = 2*(-1) + 4*0.5 - 1 = -1
+#   poly (c = [1, 2, 3], [0, 1, -1]): H = [1 + 7 + 36.75, -1 - 1] = [44.75, -2]
+#   PReLU (slopes 0.25, 0.1):         H = [3.5, -0.1]
+#   logits = H @ [[1, 0], [0, 2]] + [0.5, -0.5]
+X = [[[1.0, 1.0], [2.0, 4.0]]]
+W = [[[1.0], [2.0]], [[-1.0], [0.5]]]
+B = [[0.5], [-1.0]]
+
+
+def test_poly_and_prelu_features_and_logits_of_a_hand_worked_case():
+    for activation, hidden, logits in [("poly", [44.75, -2.0], [45.25, -4.5]),
+                                       ("prelu", [3.5, -0.1], [4.0, -0.7])]:
+        model = SIGN(2, 2, hops=1, hidden=1, activation=activation, rngs=nnx.Rngs(params=0))
+        _set(model, w=W, b=B)
+        if activation == "poly":
+            _set(model, coef=[[1.0, 2.0, 3.0], [0.0, 1.0, -1.0]])
+        else:
+            _set(model, slope=[[0.25], [0.1]])
+        model.out.kernel[...] = jnp.asarray([[1.0, 0.0], [0.0, 2.0]])
+        model.out.bias[...] = jnp.asarray([0.5, -0.5])
+        x = jnp.asarray(X)
+        np.testing.assert_allclose(model.hidden_features(x)[0, :, 0], hidden, rtol=1e-6)
+        np.testing.assert_allclose(model(x)["logits"][0], logits, rtol=1e-6)
+
+
+def test_poly_starts_at_the_papers_coefficients_and_drops_out_only_with_a_key():
     model = SIGN(3, 2, hops=2, hidden=5, activation="poly", rngs=nnx.Rngs(params=0))
+    np.testing.assert_allclose(model.coef[...], np.tile(POLY_INIT, (3, 1)), rtol=1e-7)
     x = jnp.asarray(np.random.default_rng(0).normal(size=(4, 3, 3)))
-    t = jnp.einsum("bkf,kfh->bkh", x, model.w[...]) + model.b[...]
-    c = np.asarray(POLY_INIT)
-    np.testing.assert_allclose(model.hidden_features(x), c[0] + c[1] * t + c[2] * t**2,
-                               rtol=1e-6)
     eval_a, eval_b = model(x)["logits"], model(x)["logits"]
     np.testing.assert_array_equal(eval_a, eval_b)
     train_a = model(x, key=jax.random.PRNGKey(1))["logits"]
     train_b = model(x, key=jax.random.PRNGKey(1))["logits"]
     np.testing.assert_array_equal(train_a, train_b)
     assert not np.allclose(train_a, eval_a)
-    prelu = SIGN(3, 2, hops=2, hidden=5, activation="prelu", rngs=nnx.Rngs(params=0))
-    t = jnp.einsum("bkf,kfh->bkh", x, prelu.w[...]) + prelu.b[...]
-    np.testing.assert_allclose(prelu.hidden_features(x), np.where(t >= 0, t, 0.25 * t),
-                               rtol=1e-6)
 
 
 def test_decision_accuracy_counts_class_pairs():

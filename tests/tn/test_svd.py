@@ -35,9 +35,17 @@ def test_svd_gradient_matches_finite_differences(shape, cplx, seed):
 
 
 @pytest.mark.parametrize("a", [np.zeros((4, 4)).tolist(), np.eye(4).tolist(),
-                               np.diag([1.0, 1.0, 0.0, 0.0]).tolist()])
-def test_svd_gradient_finite_at_degeneracies(a):
+                               np.diag([1.0, 1.0, 0.0, 0.0]).tolist(),
+                               np.diag([2.0, 1.0, 1.0, 0.0]).tolist()])
+def test_svd_gradient_at_degeneracies_is_the_exact_one(a):
+    """Degenerate and zero singular values: gauge-invariant functions keep their exact
+    derivatives, d sum(s^2) = 2 A and d sum(s^3) = 3 A (A^T A)^(1/2) (here A is diagonal and
+    non-negative: 3 A^2); a gauge-dependent one stays finite."""
     a = jnp.asarray(a)
+    square = jax.grad(lambda x: jnp.sum(svd(x)[1] ** 2))(a)
+    cube = jax.grad(lambda x: jnp.sum(svd(x)[1] ** 3))(a)
+    np.testing.assert_allclose(square, 2 * np.asarray(a), atol=1e-12)
+    np.testing.assert_allclose(cube, 3 * np.asarray(a) ** 2, atol=1e-12)
     g = jax.grad(lambda x: jnp.sum(svd(x)[1] ** 2) + jnp.abs(svd(x)[0][0, 0]) ** 2)(a)
     assert np.all(np.isfinite(np.asarray(g)))
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from flax import nnx
 
 from qtnet.config import Config, ConfigError, load
 from qtnet.data import register_dataset
@@ -36,17 +35,15 @@ def test_tiny_trains_stops_resumes_and_evaluates(tmp_path, capsys):
     assert "resumed from the checkpoint at step 2" in out
     records = read_metrics(Path(run) / "metrics.jsonl")
     assert [r["step"] for r in records if r["split"] == "train"] == [1, 2, 3, 4]
-    from qtnet.comm import Estimator, meter
-    from qtnet.models import Figure2Classifier
-
-    config = load(Config, TINY)
-    model = Figure2Classifier(64, 10, layers=config.model.layers, depth=config.model.depth,
-                              rngs=nnx.Rngs(0))
-    per_sample = meter(model.protocol(), Estimator(0.05, 0.05, "parameter_shift")).totals()
+    # The meter by hand (docs/communication.md): 64 features -> 6 qubits, 10 classes -> a
+    # 4-qubit class register (K = 16); A_1 and B_1 hold depth x qubits = 12 RY angles each
+    # (P = 24); eps = delta = 0.05. Loss: ceil(ln(2K / delta) / (2 eps^2)) = ceil(1292.29) =
+    # 1293 copies; parameter shift: 2P ceil(ln(2K * 2P / delta) / (2 eps^2)) = 48 *
+    # ceil(2066.53) = 99216; each copy crosses 2 hand-offs of 6 qubits:
+    # (1293 + 99216) * 2 * 6 = 1206108 qubits per sample, 16 samples a step.
     for r in records:
         if r["split"] == "train":
-            want = r["step"] * config.training.batch_size * per_sample["quantum_qubits"]
-            assert r["comm_quantum_qubits"] == want
+            assert r["comm_quantum_qubits"] == r["step"] * 16 * 1206108
     summary = json.loads((Path(run) / "summary.json").read_text())
     assert summary["resumed_from"] == 2 and summary["steps_run"] == 2
     assert (Path(run) / "curves.png").stat().st_size > 0
@@ -58,6 +55,14 @@ def test_tiny_trains_stops_resumes_and_evaluates(tmp_path, capsys):
     final_eval = [r for r in records if r["split"] == "eval"][-1]
     assert latest["accuracy"] == pytest.approx(final_eval["accuracy"])
     assert latest["loss"] == pytest.approx(final_eval["loss"], rel=1e-6)
+    # a finished run run again trains nothing and reports its last checkpoint's figures
+    assert train_main(["--config", TINY, "--workdir", run], trainer=trainer) == 0
+    done = capsys.readouterr().out.strip().splitlines()[-1]
+    assert done.startswith(f"done: step 4, eval accuracy {final_eval['accuracy']:.4f}, "
+                           f"eval loss {final_eval['loss']:.4f}"), done
+    summary = json.loads((Path(run) / "summary.json").read_text())
+    assert summary["final_eval"] == {k: v for k, v in final_eval.items()
+                                     if k not in ("step", "split")}
     assert eval_main(["--workdir", run, "--step", "2"], trainer=trainer) == 0
     assert json.loads(capsys.readouterr().out)["step"] == 2
     assert eval_main(["--workdir", run, "--step", "3"], trainer=trainer) == 2

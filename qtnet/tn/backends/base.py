@@ -31,6 +31,9 @@ class Backend(Protocol):
     state_type: type
 
     # -- states ----------------------------------------------------------------------------
+    def check_sites(self, n_sites: int) -> None:
+        """Refuse (``ValueError``) more sites than this backend can hold, before building."""
+
     def encode(self, vector: VectorLike, *, max_bond: int | None = None,
                cutoff: float = 0.0, dtype=None) -> State:
         """The state of a dense vector (its norm goes to ``log_norm``)."""

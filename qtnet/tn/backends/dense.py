@@ -36,6 +36,9 @@ class DenseBackend:
     name: str = "dense"
     state_type: ClassVar[type] = dense.DenseState
 
+    def check_sites(self, n_sites):
+        dense.check_size(n_sites)
+
     def encode(self, vector, *, max_bond=None, cutoff=0.0, dtype=None):
         return dense.from_vector(vector, dtype=dtype)
 

@@ -48,6 +48,9 @@ class MPSBackend:
     name: str = "mps"
     state_type: ClassVar[type] = mps.MPS
 
+    def check_sites(self, n_sites):
+        pass                                   # memory grows linearly in the sites
+
     def encode(self, vector, *, max_bond=None, cutoff=0.0, dtype=None):
         return mps.mps_from_dense(vector, max_bond=max_bond, cutoff=cutoff, dtype=dtype)
 
