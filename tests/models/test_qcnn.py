@@ -13,7 +13,7 @@ from qtnet.config import BackendConfig, Config, ConfigError, load
 from qtnet.data import load_dataset
 from qtnet.data.cluster_ising import (ClusterIsingConfig, cluster_ising_mpo, ground_state,
                                       string_order)
-from qtnet.models.qcnn import QCNNConfig, build_qcnn
+from qtnet.models.qcnn import QCNNConfig, build_qcnn, two_qubit_unitary
 from qtnet.tn import to_dense
 from qtnet.training import read_metrics, train
 from tests.helpers import pauli_matrix
@@ -43,6 +43,8 @@ def test_the_hamiltonian_and_its_dmrg_ground_state_are_exact():
     w, v = np.linalg.eigh(_hamiltonian(8, 0.9, 0.3))
     assert energy == pytest.approx(w[0], abs=1e-8)
     assert abs(np.vdot(v[:, 0], np.asarray(to_dense(state)))) ** 2 == pytest.approx(1, abs=1e-8)
+    string = pauli_matrix({2: "Z", 3: "X", 5: "X", 6: "Z"}, 8)      # Z_a X X Z_b, a = 2, b = 6
+    assert string_order(state) == pytest.approx(v[:, 0] @ string @ v[:, 0], abs=1e-8)
 
 
 def test_the_training_line_is_labelled_by_h1_below_1(data):
@@ -55,26 +57,34 @@ def test_the_training_line_is_labelled_by_h1_below_1(data):
     assert order[0] > 0.5 > order[-1] and np.all(np.diff(order) < 0)   # SPT order fades
 
 
+def test_the_gates_are_unitary():
+    u = np.asarray(two_qubit_unitary(jnp.asarray(np.random.default_rng(0).normal(size=(3, 15)))))
+    np.testing.assert_allclose(u @ np.conj(np.swapaxes(u, 1, 2)), np.broadcast_to(np.eye(4),
+                                                                                  u.shape),
+                               atol=1e-12)
+
+
 def test_qcnn_agrees_on_tree_mps_and_dense(data):
     x = jnp.arange(3)[:, None]
     models = {b: build_qcnn(QCNNConfig(), sample_shape=(1,), n_classes=2,
                             backend=BackendConfig(type=b, dtype="complex128"),
                             rngs=nnx.Rngs(params=0), data=data) for b in ("tree", "mps", "dense")}
-    logits = {b: np.asarray(m(x)["logits"]) for b, m in models.items()}
+    logits = {b: np.asarray(nnx.jit(lambda m: m(x)["logits"])(m)) for b, m in models.items()}
     np.testing.assert_allclose(logits["tree"], logits["dense"], atol=1e-10)
     np.testing.assert_allclose(logits["mps"], logits["dense"], atol=1e-10)
 
     def loss(model):
         return jnp.sum(model(x)["logits"][:, 1])
 
-    grads = {b: nnx.grad(loss)(models[b]) for b in ("tree", "dense")}
+    grads = {b: nnx.jit(nnx.grad(loss))(models[b]) for b in ("tree", "dense")}
     for a, b in zip(jax.tree.leaves(grads["tree"]), jax.tree.leaves(grads["dense"])):
         np.testing.assert_allclose(a, b, atol=1e-10)
     assert max(float(jnp.abs(g).max()) for g in jax.tree.leaves(grads["dense"])) > 1e-3
 
 
 def test_the_trainer_trains_it_from_a_config(tmp_path):
-    result = train(load(Config, None, SMALL + ["training.steps=3"]), tmp_path / "run",
+    result = train(load(Config, None, SMALL + ["data.qubits=4", "training.steps=3"]),
+                   tmp_path / "run",
                    echo=lambda *a, **k: None)
     rows = [r for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if r["split"] == "train"]
     assert len(rows) == 3 and all(np.isfinite(r["loss"]) for r in rows)

@@ -15,7 +15,7 @@ never touched again, so the read-out is ``<psi| C^dag Z_0 C |psi>`` of the unita
 * any backend: C as a compiled gate program (long-range gates routed), then ``<Z_0>``;
 * a tree: the dropped qubits are traced out as soon as they are dropped, so every node
   carries only the density matrix of its two survivors and its parent bond,
-  ``rho [4, 4, b, b]`` ("ket bra bond-ket bond-bra"): exact, O(n b^4) and no statevector.
+  ``rho [4, 4, b, b]`` ("ket bra bond-ket bond-bra"): exact, O(n b^5) and no statevector.
 """
 
 from __future__ import annotations
