@@ -114,8 +114,9 @@ def plot(results, path: Path):
                    linewidths=2)
         ax.contour(h1, h2, np.asarray(r["string_order"]), levels=[r["sop_threshold"]],
                    colors="red", linestyles="--", linewidths=1.5)
-        ax.contour(h1, h2, np.asarray(r["staggered_order"]), levels=[0.3], colors="orange",
-                   linestyles=":", linewidths=1.5)
+        if "staggered_order" in r:
+            ax.contour(h1, h2, np.asarray(r["staggered_order"]), levels=[0.1],
+                       colors="orange", linestyles=":", linewidths=1.5)
         for name, marker in (("SPT-paramagnet", "D"), ("SPT-antiferromagnet", "s")):
             pts = np.asarray(PAPER_BOUNDARY[name]).reshape(-1, 2)
             if len(pts):
@@ -128,7 +129,8 @@ def plot(results, path: Path):
         fig.colorbar(image, ax=ax)
     axes[0][0].plot([], [], color="white", lw=2, label="QCNN P = 0.5")
     axes[0][0].plot([], [], color="red", ls="--", label="string order boundary")
-    axes[0][0].plot([], [], color="orange", ls=":", label="staggered X order = 0.3")
+    if "staggered_order" in results[0]:
+        axes[0][0].plot([], [], color="orange", ls=":", label="-<X_a X_b>, odd b-a = 0.1")
     axes[0][0].legend(loc="upper right", fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -144,14 +146,18 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--out", default="docs/qcnn_phase_diagram")
+    parser.add_argument("--replot", action="store_true", help="redraw OUT.png from OUT.json")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.replot:
+        plot(json.loads(out.with_suffix(".json").read_text()), out.with_suffix(".png"))
+        return 0
     results = [run(16, args.grid16, bond=args.bond, tree_bond=args.tree_bond,
                    steps=args.steps, train_points=24, test_points=12, dense_check=True)]
     if not args.skip_large:
         results.append(run(args.large, args.grid64, bond=args.bond, tree_bond=args.tree_bond,
                            steps=args.steps, train_points=16, test_points=8,
                            dense_check=False))
-    out = Path(args.out)
     out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     plot(results, out.with_suffix(".png"))
     print(f"wrote {out.with_suffix('.png')} and {out.with_suffix('.json')}")

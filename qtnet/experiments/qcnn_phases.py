@@ -74,11 +74,11 @@ def train_qcnn(data_config: ClusterIsingConfig, *, backend: str = "tree",
 
 
 def staggered_order(state) -> float:
-    """<X_a X_b> (-1)^(b - a) over half the chain: the antiferromagnet's order."""
+    """-<X_a X_b> at odd distance b - a (about half the chain): positive in the
+    antiferromagnet, -<X>^2 < 0 in the paramagnet, about 0 in the SPT phase."""
     n = state.n_sites
-    a, b = n // 4, n // 4 + n // 2
-    value = backends.of_state(state).expectation_pauli(state, f"X{a} X{b}")
-    return float(value) * (-1) ** (b - a)
+    a, b = n // 4, n // 4 + n // 2 + 1
+    return -float(backends.of_state(state).expectation_pauli(state, f"X{a} X{b}"))
 
 
 def grid_states(n_qubits: int, h1s, h2s, *, bond: int):
