@@ -1,7 +1,7 @@
-"""The cluster-Ising data (DMRG ground states, n = 8) and the QCNN trained on them by the
-ordinary trainer: the Hamiltonian's MPO equals its Pauli sum, the ground state its exact one,
-the QCNN's logits and gradients agree on the tree, MPS and dense backends (1e-10), and bad
-input is a clear error."""
+"""The cluster-Ising data (DMRG ground states, n = 4 and 8) and the QCNN trained on them by
+the ordinary trainer: the Hamiltonian's MPO equals its Pauli sum, the ground state and its
+string order the exact ones, the QCNN's logits agree on the tree, MPS and dense backends (1e-10;
+deeper circuits and gradients: tests/tn/test_ttn.py), and bad input is a clear error."""
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +18,7 @@ from qtnet.tn import to_dense
 from qtnet.training import read_metrics, train
 from tests.helpers import pauli_matrix
 
-SMALL = ["model.type=qcnn", "data.type=cluster_ising", "data.qubits=8", "data.train_points=2",
+SMALL = ["model.type=qcnn", "data.type=cluster_ising", "data.qubits=4", "data.train_points=2",
          "data.test_points=1", "data.bond=16", "backend.type=tree", "backend.dtype=complex128",
          "training.batch_size=2", "training.eval_every=100", "checkpoint.every=100",
          "metering.enabled=false"]
@@ -48,7 +48,7 @@ def test_the_hamiltonian_and_its_dmrg_ground_state_are_exact():
 
 
 def test_the_training_line_is_labelled_by_h1_below_1(data):
-    assert data.sample_shape == (1,) and data.n_classes == 2 and data.state.n_sites == 8
+    assert data.sample_shape == (1,) and data.n_classes == 2 and data.state.n_sites == 4
     h1 = data.info["h1_train"] + data.info["h1_test"]
     labels = np.concatenate([data.y_train, data.y_test])
     np.testing.assert_array_equal(labels, np.asarray(h1) < 1.0)
@@ -64,7 +64,7 @@ def test_the_gates_are_unitary():
                                atol=1e-12)
 
 
-def test_qcnn_agrees_on_tree_mps_and_dense(data):
+def test_qcnn_logits_agree_on_tree_mps_and_dense(data):
     x = jnp.arange(3)[:, None]
     models = {b: build_qcnn(QCNNConfig(), sample_shape=(1,), n_classes=2,
                             backend=BackendConfig(type=b, dtype="complex128"),
@@ -73,18 +73,10 @@ def test_qcnn_agrees_on_tree_mps_and_dense(data):
     np.testing.assert_allclose(logits["tree"], logits["dense"], atol=1e-10)
     np.testing.assert_allclose(logits["mps"], logits["dense"], atol=1e-10)
 
-    def loss(model):
-        return jnp.sum(model(x)["logits"][:, 1])
-
-    grads = {b: nnx.jit(nnx.grad(loss))(models[b]) for b in ("tree", "dense")}
-    for a, b in zip(jax.tree.leaves(grads["tree"]), jax.tree.leaves(grads["dense"])):
-        np.testing.assert_allclose(a, b, atol=1e-10)
-    assert max(float(jnp.abs(g).max()) for g in jax.tree.leaves(grads["dense"])) > 1e-3
 
 
 def test_the_trainer_trains_it_from_a_config(tmp_path):
-    result = train(load(Config, None, SMALL + ["data.qubits=4", "training.steps=3"]),
-                   tmp_path / "run",
+    result = train(load(Config, None, SMALL + ["training.steps=3"]), tmp_path / "run",
                    echo=lambda *a, **k: None)
     rows = [r for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if r["split"] == "train"]
     assert len(rows) == 3 and all(np.isfinite(r["loss"]) for r in rows)

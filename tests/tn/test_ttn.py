@@ -41,11 +41,18 @@ def test_from_dense_and_from_mps_hold_the_vector(n):
 
 def test_truncation_reports_the_kept_weight():
     v = _vector(8, 0)
+    kept = []
     for tree in (ttn.from_dense(v, max_bond=3), ttn.from_mps(tn.mps_from_dense(v), max_bond=3)):
         out = np.asarray(ttn.to_dense(tree))
         fidelity = abs(np.vdot(v, out)) ** 2 / (np.vdot(v, v).real * np.vdot(out, out).real)
         assert float(tree.fidelity_estimate) == pytest.approx(fidelity, abs=1e-10)
         assert fidelity < 0.99 and tree.max_bond_used() == 3
+        kept.append(np.asarray(tree.levels[0][1]).reshape(4, 3))     # the node of sites 2, 3
+    # a leaf node keeps the leading eigenvectors of its pair's reduced state
+    psi = (v / np.linalg.norm(v)).reshape(4, 4, 16).transpose(1, 0, 2).reshape(4, -1)
+    top = np.linalg.eigh(psi @ psi.conj().T)[1][:, -3:]
+    for u in kept:
+        np.testing.assert_allclose(u @ u.conj().T, top @ top.conj().T, atol=1e-10)
 
 
 def test_gates_and_read_outs_match_dense():
@@ -68,26 +75,6 @@ def test_gates_and_read_outs_match_dense():
                                DENSE.amplitudes(DENSE.product_state("0+1-")), atol=1e-12)
 
 
-def test_gradients_match_dense():
-    v = _vector(4, 4)
-    tree, ref = TREE.encode(v), DENSE.encode(v)
-    params = jnp.asarray(np.random.default_rng(5).normal(size=(2, 2)))
-
-    def value(p, backend, state):
-        gates = jax.vmap(lambda a, b: tn.gates.rxx(a) @ tn.gates.controlled(tn.gates.ry(b)))(
-            p[:, 0], p[:, 1])
-        if backend is TREE:
-            state = ttn.apply_pair_layer(state, gates)
-        else:
-            state = backend.apply_two_site_sequence(state, np.array([0, 2]), gates)
-        return backend.expectation_pauli(state, [(1.0, "Z0 X2"), (0.3, "Y1")])
-
-    g_tree = jax.jit(jax.grad(value), static_argnums=1)(params, TREE, tree)
-    g_dense = jax.grad(value)(params, DENSE, ref)
-    np.testing.assert_allclose(g_tree, g_dense, atol=1e-10)
-    assert float(jnp.abs(g_dense).max()) > 1e-3
-
-
 def test_a_level_is_one_vmap_over_a_batch_of_trees():
     vs = [_vector(4, s) for s in range(3)]
     batch = jax.tree.map(lambda *x: jnp.stack(x), *[ttn.from_dense(v) for v in vs])
@@ -108,13 +95,23 @@ def test_pooling_circuit_agrees_on_tree_dense_and_mps(n):
     assert len(pooling_gates(circuit, n)) == n // 2 + 3 * (n // 2 - 1) + 1
 
 
-def test_pooling_gradient_tree_equals_dense():
+def test_gradients_through_gates_and_pooling_equal_dense():
     v, circuit = _vector(4, 7), _circuit(2, 8)
+    pairs = tn.su4(np.random.default_rng(9).normal(size=(2, 15)), xp=np)
     tree, ref = TREE.encode(v), DENSE.encode(v)
-    grad = jax.grad(lambda c, b, s: pooling_expectation(b, s, c))
-    g_tree, g_dense = grad(circuit, TREE, tree), grad(circuit, DENSE, ref)
+
+    def value(c, p, backend, state):
+        if backend is TREE:
+            state = ttn.apply_pair_layer(state, p)
+        else:
+            state = backend.apply_two_site_sequence(state, np.array([0, 2]), p)
+        return pooling_expectation(backend, state, c)
+
+    grad = jax.grad(value, argnums=(0, 1))
+    g_tree, g_dense = grad(circuit, pairs, TREE, tree), grad(circuit, pairs, DENSE, ref)
     for a, b in zip(jax.tree.leaves(g_tree), jax.tree.leaves(g_dense)):
         np.testing.assert_allclose(a, b, atol=1e-10)
+    assert max(float(np.abs(g).max()) for g in jax.tree.leaves(g_dense)) > 1e-3
 
 
 def test_bad_input_is_named():
