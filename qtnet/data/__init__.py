@@ -2,9 +2,10 @@
 in one registry, and the graph loaders (Planetoid, TU, OGB, Reddit); Cora and MUTAG ship with
 the package (see ``bundled/PROVENANCE.md``)."""
 
-from qtnet.data import citation, digits, grid, grid_deep  # noqa: F401  (each registers its datasets)
+from qtnet.data import citation, cluster_ising, digits, grid, grid_deep  # noqa: F401, I001  (each registers)
 from qtnet.data.bundled import data_root, load_graph_dataset, load_node_dataset
 from qtnet.data.citation import PlanetoidConfig
+from qtnet.data.cluster_ising import ClusterIsingConfig
 from qtnet.data.dataset import Dataset
 from qtnet.data.grid import GridConfig
 from qtnet.data.grid_deep import CircuitDataset, GridDeepConfig
@@ -15,8 +16,8 @@ from qtnet.data.tabular import TableConfig
 from qtnet.data.tu import load_gin_text, load_tu
 from qtnet.data.types import DataError, Graph, GraphDataset, NodeDataset
 
-__all__ = ["CircuitDataset", "DataError", "Dataset", "Graph", "GraphDataset", "GridConfig",
-           "GridDeepConfig", "NodeDataset",
+__all__ = ["CircuitDataset", "ClusterIsingConfig", "DataError", "Dataset", "Graph",
+           "GraphDataset", "GridConfig", "GridDeepConfig", "NodeDataset",
            "PlanetoidConfig", "TableConfig", "available_datasets", "data_root",
            "load_dataset", "load_gin_text", "load_graph_dataset", "load_node_dataset",
            "load_ogb_nodeprop", "load_reddit", "load_planetoid", "load_tu", "register_dataset"]

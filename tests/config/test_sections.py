@@ -59,7 +59,7 @@ def test_tagged_sections_round_trip_through_set_dump_and_resume(tmp_path_factory
 
 
 def test_every_registered_type_has_its_own_section():
-    assert section_types("model") == ["chain", "deep_sign", "figure2", "mlp", "sign",
+    assert section_types("model") == ["chain", "deep_sign", "figure2", "mlp", "qcnn", "sign",
                                       "transfer"]
     assert {"digits", "cora", "citeseer", "pubmed", "grid"} <= set(section_types("data"))
     fields = {t: [f.name for f in dataclasses.fields(
@@ -70,6 +70,7 @@ def test_every_registered_type_has_its_own_section():
                       "deep_sign": ["type", "layers", "weight_bond", "init_scale"],
                       "figure2": ["type", "layers", "depth", "ansatz", "init_scale"],
                       "mlp": ["type", "hidden"],
+                      "qcnn": ["type", "init_scale"],
                       "sign": ["type", "hidden", "activation", "dropout", "input_dropout"],
                       "transfer": ["type", "extractor", "extractor_step", "layers", "depth",
                                    "ansatz", "init_scale"]}
@@ -88,10 +89,10 @@ def test_every_registered_type_has_its_own_section():
      "keys: type, graph_qubits, hops, sampled_nodes, feature_bond, classes, max_bond, cutoff, "
      "dtype, seed (for data.type grid)"),
     (["model.type=vit"], "model.type: unknown model 'vit'; valid models: chain, deep_sign, "
-     "figure2, mlp, sign, transfer"),
+     "figure2, mlp, qcnn, sign, transfer"),
     (["data.name=mnist"], "data.type: unknown dataset 'mnist'; valid datasets: citeseer, "),
     (["model.type=3"], "model.type: unknown model 3; valid models: chain, deep_sign, figure2, "
-     "mlp, sign, transfer"),
+     "mlp, qcnn, sign, transfer"),
     (["data.type=cora", "data.name=grid"], "data.type: data.type='cora', data.name='grid' "
      "disagree"),
     (["data.type=grid", "data.max_bond=null"], "data.max_bond: expected int, got null"),

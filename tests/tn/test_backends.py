@@ -15,8 +15,9 @@ N = 4
 def test_registry_names_and_errors():
     assert backends.names()[:2] == ("mps", "dense")
     assert backends.get("mps") is backends.get(backends.get("mps"))
-    with pytest.raises(ValueError, match="unknown backend 'tree'; valid backends: dense, mps"):
-        backends.get("tree")
+    with pytest.raises(ValueError,
+                       match="unknown backend 'peps'; valid backends: dense, mps, tree"):
+        backends.get("peps")
     with pytest.raises(ValueError, match="already registered"):
         backends.register(backends.get("dense"))
     assert len({backends.get(n) for n in backends.names()}) == len(backends.names())  # hashable

@@ -1,0 +1,168 @@
+"""The QCNN phase diagram of the cluster-Ising chain (Cong, Choi & Lukin, Nat. Phys. 2019,
+Fig. 2): train on the h2 = 0 line, read the (h1, h2) grid, compare the boundaries.
+
+    PYTHONPATH=$PWD python scripts/qcnn_phase_diagram.py [--grid16 9x7] [--grid64 6x5]
+
+n = 16: trained and read on the tree backend, every grid point re-read on the dense backend
+(the statevector check). n = 64: tree only (each DMRG MPS becomes a tree; no statevector).
+Writes docs/qcnn_phase_diagram.png and docs/qcnn_phase_diagram.json.
+
+The reference boundary: the paper's Fig. 2c boundary points come from infinite-size DMRG and
+could not be read in this session (the paper was not accessible offline), so the script does
+not carry a digitised curve. It compares with (a) the exact SPT / paramagnet point on the
+training line, h1 = 1 at h2 = 0, and (b) the paper's own reference quantity, the string order
+parameter of the same DMRG ground states: its boundary is where it falls below its value at
+the exact critical point (h1, h2) = (1, 0) at the same n. PAPER_BOUNDARY below holds only
+points known exactly; add the digitised Fig. 2c diamonds there to plot them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import numpy as np  # noqa: E402
+
+from qtnet.data.cluster_ising import ClusterIsingConfig, ground_state, string_order  # noqa: E402
+from qtnet.experiments.qcnn_phases import (boundary_along_h1, grid_states,  # noqa: E402
+                                           spt_probability, train_qcnn)
+
+# (h1, h2) on the paper's phase boundaries that are known exactly (the free-fermion line).
+PAPER_BOUNDARY = {"SPT-paramagnet": [(1.0, 0.0)], "SPT-antiferromagnet": []}
+
+
+def grid(spec: str, h1_max: float = 1.6, h2_max: float = 1.6):
+    n1, n2 = (int(v) for v in spec.lower().split("x"))
+    h1s = np.linspace(0.1, h1_max, n1)
+    h2s = np.linspace(-h2_max, h2_max, n2)
+    return h1s, h2s
+
+
+def run(n: int, spec: str, *, bond: int, tree_bond: int, steps: int, train_points: int,
+        test_points: int, dense_check: bool):
+    start = time.perf_counter()
+    config = ClusterIsingConfig(qubits=n, train_points=train_points, test_points=test_points,
+                                bond=bond)
+    trained = train_qcnn(config, backend="tree", max_bond=tree_bond, steps=steps)
+    print(f"n = {n}: {train_points} + {test_points} ground states in "
+          f"{trained.data_seconds:.0f} s, trained {steps} steps in {trained.seconds:.0f} s, "
+          f"loss {trained.losses[0]:.3f} -> {trained.losses[-1]:.3f}, train accuracy "
+          f"{trained.train_accuracy:.3f}, test accuracy {trained.test_accuracy:.3f}")
+    h1s, h2s = grid(spec)
+    t0 = time.perf_counter()
+    states, sop, afm = grid_states(n, h1s, h2s, bond=bond)
+    dmrg_seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    p_tree, fidelity = spt_probability(trained.model, states, backend="tree",
+                                       max_bond=tree_bond)
+    read_seconds = time.perf_counter() - t0
+    p_tree = p_tree.reshape(len(h2s), len(h1s))
+    result = {"n": n, "bond": bond, "tree_bond": tree_bond, "h1": h1s.tolist(),
+              "h2": h2s.tolist(), "p_spt": p_tree.tolist(), "string_order": sop.tolist(),
+              "staggered_order": afm.tolist(), "tree_fidelity_min": float(fidelity.min()),
+              "train_accuracy": trained.train_accuracy,
+              "test_accuracy": trained.test_accuracy, "loss_first": trained.losses[0],
+              "loss_last": trained.losses[-1], "steps": steps,
+              "data_seconds": trained.data_seconds, "train_seconds": trained.seconds,
+              "grid_dmrg_seconds": dmrg_seconds, "grid_read_seconds": read_seconds}
+    if dense_check:
+        p_dense = spt_probability(trained.model, states, backend="dense")[0].reshape(
+            p_tree.shape)
+        result["max_tree_dense_difference"] = float(np.abs(p_dense - p_tree).max())
+        print(f"  tree vs dense P(SPT) on the grid: max difference "
+              f"{result['max_tree_dense_difference']:.2e}")
+    critical, _ = ground_state(n, 1.0, 0.0, bond=bond)
+    threshold = string_order(critical)
+    sop_spt = sop > threshold
+    qcnn_spt = p_tree > 0.5
+    result["sop_threshold"] = threshold
+    result["agreement_with_string_order"] = float(np.mean(sop_spt == qcnn_spt))
+    rows = []
+    for i, h2 in enumerate(h2s):
+        rows.append({"h2": float(h2), "qcnn_h1": boundary_along_h1(p_tree[i], h1s, 0.5),
+                     "string_order_h1": boundary_along_h1(sop[i], h1s, threshold)})
+    result["boundaries"] = rows
+    result["seconds"] = time.perf_counter() - start
+    print(f"  grid {len(h1s)} x {len(h2s)}: DMRG {dmrg_seconds:.0f} s, QCNN read-out "
+          f"{read_seconds:.1f} s (tree fidelity >= {fidelity.min():.4f}); QCNN (P > 0.5) "
+          f"agrees with string order > {threshold:.3f} "
+          f"on {result['agreement_with_string_order']:.1%} of the grid")
+    print("   h2     SPT boundary h1: QCNN   string order")
+    for r in rows:
+        print(f"  {r['h2']:+.2f}   {r['qcnn_h1']:8.3f}   {r['string_order_h1']:8.3f}")
+    return result
+
+
+def plot(results, path: Path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(5.2 * len(results), 4.4),
+                             squeeze=False)
+    for ax, r in zip(axes[0], results):
+        h1, h2 = np.asarray(r["h1"]), np.asarray(r["h2"])
+        image = ax.pcolormesh(h1, h2, np.asarray(r["p_spt"]), shading="nearest",
+                              cmap="viridis", vmin=0, vmax=1)
+        ax.contour(h1, h2, np.asarray(r["p_spt"]), levels=[0.5], colors="white",
+                   linewidths=2)
+        ax.contour(h1, h2, np.asarray(r["string_order"]), levels=[r["sop_threshold"]],
+                   colors="red", linestyles="--", linewidths=1.5)
+        if "staggered_order" in r:
+            ax.contour(h1, h2, np.asarray(r["staggered_order"]), levels=[0.1],
+                       colors="orange", linestyles=":", linewidths=1.5)
+        for name, marker in (("SPT-paramagnet", "D"), ("SPT-antiferromagnet", "s")):
+            pts = np.asarray(PAPER_BOUNDARY[name]).reshape(-1, 2)
+            if len(pts):
+                ax.scatter(pts[:, 0], pts[:, 1], marker=marker, color="cyan", s=50,
+                           edgecolor="black", zorder=3, label=f"exact {name}")
+        ax.axhline(0.0, color="white", lw=0.6, ls=":")
+        ax.set_title(f"n = {r['n']}: P(SPT) of the QCNN (tree)")
+        ax.set_xlabel("h1")
+        ax.set_ylabel("h2")
+        fig.colorbar(image, ax=ax)
+    axes[0][0].plot([], [], color="white", lw=2, label="QCNN P = 0.5")
+    axes[0][0].plot([], [], color="red", ls="--", label="string order boundary")
+    if "staggered_order" in results[0]:
+        axes[0][0].plot([], [], color="orange", ls=":", label="-<X_a X_b>, odd b-a = 0.1")
+    axes[0][0].legend(loc="upper right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grid16", default="9x7", help="h1 x h2 points at n = 16")
+    parser.add_argument("--grid64", default="6x5", help="h1 x h2 points at n = 64")
+    parser.add_argument("--large", type=int, default=64, help="the n >= 64 chain")
+    parser.add_argument("--bond", type=int, default=16, help="DMRG bond")
+    parser.add_argument("--tree-bond", type=int, default=8, help="tree bond cap (cost ~ b^5)")
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--out", default="docs/qcnn_phase_diagram")
+    parser.add_argument("--replot", action="store_true", help="redraw OUT.png from OUT.json")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.replot:
+        plot(json.loads(out.with_suffix(".json").read_text()), out.with_suffix(".png"))
+        return 0
+    results = [run(16, args.grid16, bond=args.bond, tree_bond=args.tree_bond,
+                   steps=args.steps, train_points=24, test_points=12, dense_check=True)]
+    if not args.skip_large:
+        results.append(run(args.large, args.grid64, bond=args.bond, tree_bond=args.tree_bond,
+                           steps=args.steps, train_points=16, test_points=8,
+                           dense_check=False))
+    out.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    plot(results, out.with_suffix(".png"))
+    print(f"wrote {out.with_suffix('.png')} and {out.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
