@@ -72,8 +72,8 @@ class MPSBackend:
 
     def apply_program(self, state, program: GateProgram, *, cutoff=0.0):
         concrete = not (program.traced or isinstance(state.tensors, jax.core.Tracer))
-        if concrete and state.bond_cap > adaptive.START_CAP:
-            # Concrete gates: the array cap follows the state's bond (qtnet.tn.adaptive).
+        if concrete and state.tensors.ndim == 4:
+            # Concrete gates: run on the host at the state's own bonds (qtnet.tn.adaptive).
             return adaptive.apply_program_adaptive(state, program.sites, program.gates,
                                                    program.final, cutoff=cutoff)
         return _run_program(state, jnp.asarray(program.sites), program.gates, program.final,
