@@ -78,7 +78,7 @@ def named_matrix(name: str, params, dtype):
     if key is None:
         return gate_matrix(name, params[0] if name.upper() == "SU4" and params else params,
                            dtype)
-    key = (name.upper(), key, jnp.dtype(dtype).name)
+    key = (name.upper(), key, dtype)
     if key not in _MATRICES:
         if len(_MATRICES) >= MATRIX_CACHE_SIZE:
             _MATRICES.clear()

@@ -37,8 +37,9 @@ def basis_zero_state(n_qubits: int, chi: int, dtype) -> mps.MPS:
     schmidt = np.zeros((n_qubits + 1, chi), mps.real_dtype(dtype))
     schmidt[:, 0] = 1.0
     zero = np.zeros((), mps.real_dtype(dtype))
-    return mps.MPS(jnp.asarray(tensors), jnp.asarray(schmidt), jnp.asarray(zero),
-                   jnp.asarray(zero), jnp.ones((n_qubits + 1,), jnp.int32))
+    ranks = np.ones((n_qubits + 1,), np.int32)
+    # device_put, not jnp.asarray / jnp.ones: those compile a small program per shape.
+    return mps.MPS(*jax.device_put((tensors, schmidt, zero, zero, ranks)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +103,7 @@ class MPSBackend:
 
     def expectation_pauli(self, state, observable):
         coeffs, local_ops = pauli_terms(observable, state.n_sites)
-        return _pauli_sum(state, jnp.asarray(coeffs), jnp.asarray(local_ops))
+        return _pauli_sum(state, np.asarray(coeffs), np.asarray(local_ops))
 
     def expectation_mpo(self, state, mpo):
         return contract.expectation_mpo(state, mpo)
