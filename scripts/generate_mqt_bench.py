@@ -29,7 +29,7 @@ SUITE = (
     ("ae", (8, 16, 24)), ("qaoa", (8, 12, 16)), ("vqe_real_amp", (8, 16, 24)),
     ("vqe_su2", (8, 16, 24)), ("vqe_two_local", (8, 16, 24)), ("qnn", (8, 12, 16)),
     ("randomcircuit", (8, 10, 12)), ("draper_qft_adder", (8, 16)),
-    ("cdkm_ripple_carry_adder", (8, 16, 24)), ("qwalk", (8, 12)), ("grover", (8, 9, 10)),
+    ("cdkm_ripple_carry_adder", (8, 16, 24)), ("qwalk", (8, 12, 16)), ("grover", (8, 9, 10, 11)),
 )
 BASIS = ["u3", "u2", "u1", "cx", "h", "x", "rz", "ry", "rx", "cp", "swap", "cz"]  # qtnet + quimb
 SEED = 7
@@ -59,14 +59,21 @@ def exact_z0(qc) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/mqt_bench")
-    parser.add_argument("--max-gates", type=int, default=20_000)
+    parser.add_argument("--max-gates", type=int, default=23_000)
+    parser.add_argument("--only", nargs="+", help="these files (e.g. grover_11.qasm); the "
+                        "manifest keeps the others")
     args = parser.parse_args(argv)
     from qiskit import qasm2
 
     os.makedirs(args.out, exist_ok=True)
     manifest = {}
+    if args.only and os.path.exists(os.path.join(args.out, "manifest.json")):
+        with open(os.path.join(args.out, "manifest.json")) as f:
+            manifest = json.load(f)["circuits"]
     for name, sizes in SUITE:
         for n in sizes:
+            if args.only and f"{name}_{n}.qasm" not in args.only:
+                continue
             start = time.perf_counter()
             qc = build(name, n)
             gates = sum(1 for inst in qc.data if inst.operation.name != "barrier")
@@ -85,7 +92,8 @@ def main(argv=None) -> int:
     versions = {p: md.version(p) for p in ("mqt.bench", "qiskit", "qiskit-aer")}
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump({"generator": "scripts/generate_mqt_bench.py", "level": "indep",
-                   "basis": BASIS, "versions": versions, "circuits": manifest}, f, indent=1)
+                   "basis": BASIS, "versions": versions,
+                   "circuits": dict(sorted(manifest.items()))}, f, indent=1)
     print(f"wrote {len(manifest)} circuits to {args.out}")
     return 0
 
