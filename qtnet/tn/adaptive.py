@@ -13,8 +13,10 @@ Vidal-Hastings update as :func:`qtnet.tn.evolve.two_site_update`::
 and the same truncation: at most the input's bond cap, and no value of relative weight at or
 below ``cutoff``. Values at the rounding-noise level (``qtnet.tn.svd``'s floor) are dropped
 as exact zeros and, as in the traced update, are not counted in the fidelity estimate. The
-result is the fixed-shape :class:`qtnet.tn.MPS` again, zero-padded to the input's cap, with
-``ranks`` the live bond dimensions.
+result is the fixed-shape :class:`qtnet.tn.MPS` again, zero-padded to a power of two (a state
+can start at bond cap 1 and grow to ``max_bond``: a 24-qubit circuit whose structural bound is
+4096 allocates what its state needs, not 24 x 4096^2 x 2 amplitudes), with ``ranks`` the live
+bond dimensions.
 """
 
 from __future__ import annotations
@@ -52,15 +54,22 @@ def _svd_functions(dtype):
     return scipy.linalg.lapack.get_lapack_funcs(("gesdd", "gesvd"), dtype=dtype)
 
 
-def apply_program_adaptive(mps: MPS, sites, gates, final, *, cutoff: float) -> MPS:
+def apply_program_adaptive(mps: MPS, sites, gates, final, *, cutoff: float,
+                           max_bond: int | None = None) -> MPS:
     """``final`` after ``gates[k]`` on ``(sites[k], sites[k] + 1)``, on the host.
 
     Args:
-      mps: a concrete state in canonical form; its bond cap bounds every bond.
+      mps: a concrete state in canonical form.
       sites, gates, final: a concrete :class:`qtnet.tn.GateProgram`'s arrays.
       cutoff: relative Schmidt weight at or below which a value is dropped.
+      max_bond: the most values any bond keeps (default: the state's bond cap).
+
+    Returns:
+      The state with bond cap the input's or, if larger, the smallest power of two that
+      holds its largest bond (powers of two: circuits share compiled read-outs).
     """
-    n, cap, d, _ = mps.tensors.shape
+    n, d = mps.n_sites, mps.phys_dim
+    cap = mps.bond_cap if max_bond is None else int(max_bond)
     dtype = np.dtype(mps.dtype)
     floor = (NOISE_FLOOR * float(np.finfo(dtype).eps)) ** 2       # relative weight, per column
     gesdd, gesvd = _svd_functions(dtype)
@@ -89,8 +98,10 @@ def apply_program_adaptive(mps: MPS, sites, gates, final, *, cutoff: float) -> M
         blocks[i] = (pair @ vk.conj().T).reshape(a, d, k) / math.sqrt(kept)
         lam[i + 1] = np.sqrt(s2[:k] / kept)
     final = np.asarray(final, dtype)
-    tensors = np.zeros((n, cap, d, cap), dtype)
-    schmidt = np.zeros((n + 1, cap), np.asarray(mps.schmidt).dtype)
+    used = max(len(s) for s in lam)
+    out = max(mps.bond_cap, min(cap, 1 << (used - 1).bit_length()))
+    tensors = np.zeros((n, out, d, out), dtype)
+    schmidt = np.zeros((n + 1, out), np.asarray(mps.schmidt).dtype)
     for i, b in enumerate(blocks):
         tensors[i, :b.shape[0], :, :b.shape[2]] = np.einsum("xp,apb->axb", final[i], b)
     for b, s in enumerate(lam):

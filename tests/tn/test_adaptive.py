@@ -20,9 +20,10 @@ def _there_and_back(n, rng):
 
 
 def _host_run(prog, n, cap, cutoff):
-    zero = basis_zero_state(n, cap, jnp.complex128)
+    """From |0...0> at bond cap 1, growing up to ``cap``."""
+    zero = basis_zero_state(n, 1, jnp.complex128)
     return adaptive.apply_program_adaptive(zero, prog.sites, prog.gates, prog.final,
-                                           cutoff=cutoff)
+                                           cutoff=cutoff, max_bond=cap)
 
 
 @pytest.mark.parametrize("cutoff", [0.0, 1e-24])
@@ -31,7 +32,8 @@ def test_host_run_is_exact_and_canonical(cutoff):
     ops = _there_and_back(n, rng)          # entangles fully, undoes it, entangles a little
     prog = compile_program(ops, n)
     state = _host_run(prog, n, 8, cutoff)
-    assert state.bond_cap == 8
+    cap = state.bond_cap                   # the power of two that holds the final state
+    assert cap == 4 == state.max_bond_used()
     np.testing.assert_allclose(np.asarray(tn.to_dense(state)), dense_reference(n, ops),
                                atol=1e-10)
     assert float(state.fidelity_estimate) == pytest.approx(1.0, abs=1e-12)
@@ -39,7 +41,7 @@ def test_host_run_is_exact_and_canonical(cutoff):
     for b in range(1, n):                  # the Schmidt values are the state's
         want = np.linalg.svd(psi.reshape(2 ** b, -1), compute_uv=False)
         got = np.asarray(state.schmidt[b])
-        np.testing.assert_allclose(got, np.pad(want, (0, 8 - len(want)))[:8], atol=1e-10)
+        np.testing.assert_allclose(got, np.pad(want, (0, cap))[:cap], atol=1e-10)
     # Right-orthonormal site tensors: sum_{p r} B B^* = 1 on the live slots.
     for i in range(n):
         b = np.asarray(state.tensors[i])[:int(state.ranks[i])]
@@ -55,7 +57,7 @@ def test_bonds_follow_the_state():
     state = _host_run(compile_program(ops, n), n, 4, 1e-24)
     np.testing.assert_allclose(np.asarray(tn.to_dense(state)), dense_reference(n, ops),
                                atol=1e-12)
-    assert state.max_bond_used() == 1
+    assert state.max_bond_used() == 1 and state.bond_cap == 1     # the arrays too
     assert np.asarray(state.ranks).tolist() == [1] * (n + 1)
 
 

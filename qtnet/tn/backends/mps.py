@@ -16,9 +16,9 @@ from qtnet.tn.mpo import pauli_terms
 from qtnet.tn.program import GateProgram, bond_cap_for
 
 
-@functools.partial(jax.jit, static_argnames=("cutoff",))
-def _run_program(state, sites, gates, final, cutoff):
-    state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff)
+@functools.partial(jax.jit, static_argnames=("max_bond", "cutoff"))
+def _run_program(state, sites, gates, final, max_bond, cutoff):
+    state = evolve.apply_two_site_sequence(state, sites, gates, max_bond=max_bond, cutoff=cutoff)
     return evolve.apply_single_site_layer(state, final)
 
 
@@ -56,7 +56,9 @@ class MPSBackend:
         return mps.product_state(vectors, max_bond=max_bond, dtype=dtype)
 
     def zero_state_for(self, program: GateProgram, n_qubits, *, max_bond=None, dtype=None):
-        return basis_zero_state(n_qubits, bond_cap_for(program, max_bond, n_qubits), dtype)
+        # A concrete program grows the arrays as it runs (pass apply_program the bond limit).
+        cap = bond_cap_for(program, max_bond, n_qubits) if program.traced else 1
+        return basis_zero_state(n_qubits, cap, dtype)
 
     def astype(self, state, dtype):
         return dataclasses.replace(state, tensors=state.tensors.astype(dtype))
@@ -71,14 +73,15 @@ class MPSBackend:
         return evolve.apply_two_site_sequence(state, sites, gates, max_bond=max_bond,
                                               cutoff=cutoff)
 
-    def apply_program(self, state, program: GateProgram, *, cutoff=0.0):
+    def apply_program(self, state, program: GateProgram, *, max_bond=None, cutoff=0.0):
         concrete = not (program.traced or isinstance(state.tensors, jax.core.Tracer))
         if concrete and state.tensors.ndim == 4:
             # Concrete gates: run on the host at the state's own bonds (qtnet.tn.adaptive).
             return adaptive.apply_program_adaptive(state, program.sites, program.gates,
-                                                   program.final, cutoff=cutoff)
+                                                   program.final, cutoff=cutoff,
+                                                   max_bond=max_bond)
         return _run_program(state, jnp.asarray(program.sites), program.gates, program.final,
-                            cutoff=cutoff)
+                            max_bond=max_bond, cutoff=cutoff)
 
     def apply_mpo(self, mpo, state, *, max_bond=None, cutoff=0.0):
         return algebra.apply_mpo(mpo, state, max_bond=max_bond, cutoff=cutoff)
