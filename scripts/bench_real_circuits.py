@@ -186,6 +186,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tools", nargs="+", default=list(TOOLS), choices=TOOLS)
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per case")
     parser.add_argument("--blas-threads", default="1")
+    parser.add_argument("--dense-max-qubits", type=int, default=20,
+                        help="qtnet-dense runs up to this many qubits (2^24 amplitudes = 256 MB)")
     parser.add_argument("--cache-dir", default="bench_results/jax_cache")
     parser.add_argument("--keep-cache", action="store_true")
     parser.add_argument("--out", default="bench_results/bench_real_circuits.json")
@@ -202,6 +204,8 @@ def main(argv=None) -> int:
         manifest = mqt_manifest()
         specs = [f"mqt:{f}" for f in sorted(manifest, key=lambda f: (manifest[f]["gates"], f))]
     exact = exact_values(specs)
+    qubits = {spec: (mqt_manifest()[spec[4:]]["qubits"] if spec.startswith("mqt:")
+                     else int(spec.split(":")[1])) for spec in specs}
     if not args.keep_cache:
         shutil.rmtree(args.cache_dir, ignore_errors=True)
     env = dict(os.environ, QTNET_COMPILATION_CACHE=os.path.abspath(args.cache_dir))
@@ -215,6 +219,8 @@ def main(argv=None) -> int:
         reference = exact.get(spec)
         quimb_s = None
         for tool in sorted(args.tools, key=lambda t: t != "quimb-mps"):    # quimb first
+            if tool == "qtnet-dense" and qubits[spec] > args.dense_max_qubits:
+                continue
             row = run_isolated(tool, spec, args.budget, env)
             row.update(circuit=spec, tool=tool)
             rows.append(row)

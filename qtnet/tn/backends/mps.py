@@ -29,6 +29,11 @@ def _pauli_sum(state, coeffs, local_ops):
     return jnp.real(jnp.sum(coeffs.astype(values.dtype) * values))
 
 
+def _concrete(state) -> bool:
+    """An unbatched state of concrete arrays (not being traced)."""
+    return not isinstance(state.tensors, jax.core.Tracer) and state.tensors.ndim == 4
+
+
 def basis_zero_state(n_qubits: int, chi: int, dtype) -> mps.MPS:
     """|0...0> with bond cap ``chi``, built on the host (no per-op dispatch)."""
     dtype = jnp.dtype(dtype or mps.default_dtype())
@@ -106,6 +111,10 @@ class MPSBackend:
 
     def expectation_pauli(self, state, observable):
         coeffs, local_ops = pauli_terms(observable, state.n_sites)
+        if _concrete(state):            # a simulated circuit's read-out: no XLA compile
+            values = contract.expectation_local_host(state, local_ops)
+            value = np.real(np.sum(np.asarray(coeffs) * values))
+            return jax.device_put(value.astype(np.asarray(state.schmidt).dtype))
         return _pauli_sum(state, np.asarray(coeffs), np.asarray(local_ops))
 
     def expectation_mpo(self, state, mpo):
@@ -121,6 +130,8 @@ class MPSBackend:
         return algebra.sample(key, state, n_samples)
 
     def fidelity(self, state):
+        if _concrete(state):
+            return jax.device_put(np.exp(np.asarray(state.log_fidelity)))
         return state.fidelity_estimate
 
 
