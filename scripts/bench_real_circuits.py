@@ -1,16 +1,22 @@
-"""qtnet against quimb's CircuitMPS on whole OpenQASM circuits: QFT, GHZ, random, Grover.
+"""qtnet against quimb's CircuitMPS on whole OpenQASM circuits: MQT Bench, QFT, GHZ, random,
+Grover.
 
-The circuits are generated here as OpenQASM 2.0 text (nothing is downloaded): ``qft`` (H and
-controlled phases, no final swaps), ``ghz`` (H then a CNOT chain), ``random`` (layers of
-random U3 gates and CNOTs between random pairs), ``grover`` (the multi-controlled phases
-written out as CNOT-parity ladders and U1 gates: thousands of gates, little entanglement).
-Every (tool, circuit) runs in a fresh process: wall time covers parsing, compiling and
-running, with one observable (``Z0``), in complex128. qtnet also reports the same run
-repeated on the same program (the compiled XLA program reused), so the difference is
-the compile time.
+Two sources of circuits. ``--suite mqt``: the MQT Bench files in ``benchmarks/mqt_bench``
+(written by ``scripts/generate_mqt_bench.py`` in the anchors' environment, with each
+circuit's exact <Z_0> from qiskit-aer). Or specs generated here as OpenQASM 2.0 text:
+``qft`` (H and controlled phases), ``ghz``, ``random`` (layers of random U3 gates and CNOTs
+between random pairs), ``grover`` (multi-controlled phases written out as CNOT-parity
+ladders and U1 gates). Every (tool, circuit) runs in a fresh process with one BLAS thread
+(``--blas-threads``; on this shared 2-core machine a threaded 128x128 SVD was 25x slower):
+wall time covers parsing, compiling and running, with one observable (``Z0``), in complex128.
+qtnet runs as ``qtnet simulate`` does, with the persistent compilation cache, emptied at the
+start of the run (``--keep-cache`` keeps it), so the first circuit of each shape compiles.
+qtnet also reports the same run repeated on the same program (rerun).
 
-    python scripts/bench_real_circuits.py                          # the default suite
+    python scripts/bench_real_circuits.py --suite mqt                 # MQT Bench, 3 tools
+    python scripts/bench_real_circuits.py                             # the generated suite
     python scripts/bench_real_circuits.py --circuits grover:8:4 random:10:400 --tools qtnet-mps
+    python scripts/bench_real_circuits.py --plot docs/bench_real_circuits.png   # from --out
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
 
 TOOLS = ("qtnet-mps", "qtnet-dense", "quimb-mps")
+MQT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks",
+                       "mqt_bench")
 DEFAULT_CIRCUITS = ("ghz:12", "qft:8", "qft:12", "random:8:100", "random:8:1000",
                     "random:8:4000", "random:12:600", "grover:8:1", "grover:8:4", "grover:10:2")
 
@@ -92,9 +101,18 @@ def grover(n: int, iterations: int) -> str:
 GENERATORS = {"ghz": ghz, "qft": qft, "random": random_circuit, "grover": grover}
 
 
+def mqt_manifest() -> dict:
+    with open(os.path.join(MQT_DIR, "manifest.json")) as f:
+        return json.load(f)["circuits"]
+
+
 def circuit_text(spec: str) -> str:
-    """``name:n[:size]`` -> OpenQASM text (size: gates for random, iterations for grover)."""
+    """``name:n[:size]`` -> OpenQASM text (size: gates for random, iterations for grover);
+    ``mqt:<file>`` -> that MQT Bench file."""
     name, *args = spec.split(":")
+    if name == "mqt":
+        with open(os.path.join(MQT_DIR, args[0])) as f:
+            return f.read()
     if name not in GENERATORS:
         raise SystemExit(f"unknown circuit {name!r}; choose from {', '.join(GENERATORS)}")
     return GENERATORS[name](*map(int, args))
@@ -107,7 +125,10 @@ def run_case(tool: str, spec: str) -> dict:
         import jax
 
         jax.config.update("jax_enable_x64", True)
+        from qtnet import compilation_cache
         from qtnet.circuits import from_qasm
+
+        compilation_cache.enable()                  # as `qtnet simulate` does
 
         t0 = time.perf_counter()
         circuit = from_qasm(text)
@@ -137,51 +158,125 @@ def run_case(tool: str, spec: str) -> dict:
     raise SystemExit(f"unknown tool {tool!r}; choose from {', '.join(TOOLS)}")
 
 
+def exact_values(specs) -> dict:
+    """The suite's exact <Z_0> per spec (MQT Bench files: qiskit-aer's statevector)."""
+    if not any(spec.startswith("mqt:") for spec in specs):
+        return {}
+    manifest = mqt_manifest()
+    return {spec: manifest[spec[4:]]["exact_z0"] for spec in specs if spec.startswith("mqt:")}
+
+
+def run_isolated(tool: str, spec: str, budget: float, env: dict) -> dict:
+    try:
+        proc = subprocess.run([sys.executable, __file__, "--case", tool, spec], env=env,
+                              capture_output=True, text=True, timeout=budget)
+    except subprocess.TimeoutExpired:
+        return {"status": f"over the {budget:.0f} s budget"}
+    if proc.returncode == 0:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"status": "failed", "error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--circuits", nargs="+", default=list(DEFAULT_CIRCUITS),
-                        help="name:n[:gates or iterations], names: " + ", ".join(GENERATORS))
+                        help="name:n[:gates or iterations], names: " + ", ".join(GENERATORS)
+                        + "; or mqt:<file in benchmarks/mqt_bench>")
+    parser.add_argument("--suite", choices=["mqt"], help="every MQT Bench file, by gate count")
     parser.add_argument("--tools", nargs="+", default=list(TOOLS), choices=TOOLS)
-    parser.add_argument("--budget", type=float, default=300.0, help="seconds per case")
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds per case")
+    parser.add_argument("--blas-threads", default="1")
+    parser.add_argument("--dense-max-qubits", type=int, default=20,
+                        help="qtnet-dense runs up to this many qubits (2^24 amplitudes = 256 MB)")
+    parser.add_argument("--cache-dir", default="bench_results/jax_cache")
+    parser.add_argument("--keep-cache", action="store_true")
     parser.add_argument("--out", default="bench_results/bench_real_circuits.json")
+    parser.add_argument("--plot", help="write this PNG from --out's results and stop")
     parser.add_argument("--case", nargs=2, help=argparse.SUPPRESS)   # internal: tool spec
     args = parser.parse_args(argv)
     if args.case:
         print(json.dumps(run_case(*args.case)))
         return 0
+    if args.plot:
+        return plot(args.out, args.plot)
+    specs = args.circuits
+    if args.suite == "mqt":
+        manifest = mqt_manifest()
+        specs = [f"mqt:{f}" for f in sorted(manifest, key=lambda f: (manifest[f]["gates"], f))]
+    exact = exact_values(specs)
+    qubits = {spec: (mqt_manifest()[spec[4:]]["qubits"] if spec.startswith("mqt:")
+                     else int(spec.split(":")[1])) for spec in specs}
+    if not args.keep_cache:
+        shutil.rmtree(args.cache_dir, ignore_errors=True)
+    env = dict(os.environ, QTNET_COMPILATION_CACHE=os.path.abspath(args.cache_dir))
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = args.blas_threads
 
     rows = []
-    print(f"{'circuit':<16} {'tool':<12} {'gates':>6} {'prog':>6} {'wall s':>8} {'rerun s':>8} "
-          f"{'bond':>5} {'|value - exact|':>16}")
-    for spec in args.circuits:
-        exact = None
-        for tool in args.tools:
-            try:
-                proc = subprocess.run([sys.executable, __file__, "--case", tool, spec],
-                                      capture_output=True, text=True, timeout=args.budget)
-                row = (json.loads(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0
-                       else {"status": "failed", "error": (proc.stderr.strip().splitlines()
-                                                            or ["?"])[-1]})
-            except subprocess.TimeoutExpired:
-                row = {"status": f"over the {args.budget:.0f} s budget"}
+    print(f"{'circuit':<36} {'tool':<12} {'n':>3} {'gates':>6} {'wall s':>8} {'rerun s':>8} "
+          f"{'bond':>5} {'/quimb':>7}")
+    for spec in specs:
+        reference = exact.get(spec)
+        quimb_s = None
+        for tool in sorted(args.tools, key=lambda t: t != "quimb-mps"):    # quimb first
+            if tool == "qtnet-dense" and qubits[spec] > args.dense_max_qubits:
+                continue
+            row = run_isolated(tool, spec, args.budget, env)
             row.update(circuit=spec, tool=tool)
             rows.append(row)
             if "value" not in row:
-                print(f"{spec:<16} {tool:<12} {row['status']}: {row.get('error', '')}")
+                print(f"{spec:<36} {tool:<12} {row['status']}: {row.get('error', '')}",
+                      flush=True)
                 continue
-            if tool == "qtnet-dense":
-                exact = row["value"]
-            err = "" if exact is None else f"{abs(row['value'] - exact):.1e}"
-            print(f"{spec:<16} {tool:<12} {row['gates']:>6} {row.get('program_gates', ''):>6} "
+            if tool == "qtnet-dense" and reference is None:
+                reference = row["value"]
+            if tool == "quimb-mps":
+                quimb_s = row["seconds"]
+            elif quimb_s:
+                row["ratio_to_quimb"] = row["seconds"] / quimb_s
+            print(f"{spec:<36} {tool:<12} {row['n']:>3} {row['gates']:>6} "
                   f"{row['seconds']:>8.2f} {row.get('rerun_s', float('nan')):>8.2f} "
-                  f"{row['bond']!s:>5} {err:>16}", flush=True)
+                  f"{row['bond']!s:>5} {row.get('ratio_to_quimb', float('nan')):>7.2f}",
+                  flush=True)
         for row in rows:
-            if row["circuit"] == spec and "value" in row and exact is not None:
-                row["error_vs_dense"] = abs(row["value"] - exact)
+            if row["circuit"] == spec and "value" in row and reference is not None:
+                row["error_vs_exact"] = abs(row["value"] - reference)
+                print(f"{'':<36} {row['tool']:<12} |value - exact| = "
+                      f"{row['error_vs_exact']:.1e}")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as f:
-        json.dump({"cpu_count": os.cpu_count(), "results": rows}, f, indent=1)
+        json.dump({"cpu_count": os.cpu_count(), "blas_threads": args.blas_threads,
+                   "load_average": os.getloadavg(), "results": rows}, f, indent=1)
     print(f"wrote {args.out}")
+    return 0
+
+
+def plot(results: str, png: str) -> int:
+    """Wall time against gates, one series per tool (log-log)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(results) as f:
+        rows = [r for r in json.load(f)["results"] if "seconds" in r]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for tool, marker in zip(TOOLS, "osd"):
+        pts = sorted((r["gates"], r["seconds"]) for r in rows if r["tool"] == tool)
+        if pts:
+            ax.scatter(*zip(*pts), label=tool, marker=marker, s=22, alpha=0.8)
+    gates = sorted({r["gates"] for r in rows})
+    if gates:
+        ax.plot(gates, [2 + 1e-3 * g for g in gates], "k--", lw=1, label="2 s + 1 ms/gate")
+    ax.set(xscale="log", yscale="log", xlabel="gates in the OpenQASM file",
+           ylabel="wall s (parse + compile + run + <Z0>)")
+    ax.set_title("MQT Bench circuits, one fresh process each (loaded 2-core machine)",
+                 fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(png) or ".", exist_ok=True)
+    fig.savefig(png, dpi=120)
+    print(f"wrote {png}")
     return 0
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The anchor simulators for scripts/bench_anchors.py, in their own virtual environment.
+# The anchor simulators for scripts/bench_anchors.py, and the MQT Bench generator of
+# scripts/generate_mqt_bench.py (mqt.bench, qiskit-aer), in their own virtual environment.
 #
 #   bash scripts/setup_anchors.sh            # creates .venv-anchors/ beside the repository's files
 #   ANCHORS_VENV=/tmp/anchors bash scripts/setup_anchors.sh
@@ -19,10 +20,12 @@ jax_spec="jax"
 if [ -n "$jax_version" ]; then
   jax_spec="jax==$jax_version"
 fi
-"$venv/bin/pip" install --quiet "$jax_spec" quimb tensorcircuit-ng pennylane
+"$venv/bin/pip" install --quiet "$jax_spec" quimb tensorcircuit-ng pennylane "mqt.bench>=2.3" \
+  qiskit-aer
 "$venv/bin/python" - <<'PY'
 import importlib.metadata as md
-for name in ("jax", "quimb", "tensorcircuit-ng", "pennylane", "numpy"):
+for name in ("jax", "quimb", "tensorcircuit-ng", "pennylane", "numpy", "mqt.bench", "qiskit",
+             "qiskit-aer"):
     print(f"{name:18s} {md.version(name)}")
 PY
 echo "anchors ready: $venv/bin/python  (bench_anchors.py --anchor-python $venv/bin/python)"

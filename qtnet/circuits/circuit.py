@@ -27,7 +27,7 @@ import numpy as np
 from qtnet.tn import backends
 from qtnet.tn.gates import gate_arity, gate_matrix
 from qtnet.tn.mps import default_dtype
-from qtnet.tn.program import GateProgram, compile_program
+from qtnet.tn.program import GateProgram, bond_cap_for, compile_program
 
 MATRIX_CACHE_SIZE = 65536
 _MATRICES: dict = {}        # (name, parameter values, dtype) -> numpy matrix
@@ -78,7 +78,7 @@ def named_matrix(name: str, params, dtype):
     if key is None:
         return gate_matrix(name, params[0] if name.upper() == "SU4" and params else params,
                            dtype)
-    key = (name.upper(), key, jnp.dtype(dtype).name)
+    key = (name.upper(), key, dtype)
     if key not in _MATRICES:
         if len(_MATRICES) >= MATRIX_CACHE_SIZE:
             _MATRICES.clear()
@@ -233,7 +233,8 @@ def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
         return state, name
     net = backends.get(name)
     state = net.zero_state_for(prog, circuit.n_qubits, max_bond=max_bond, dtype=dtype)
-    state = net.apply_program(state, prog, cutoff=cutoff)
+    state = net.apply_program(state, prog, max_bond=bond_cap_for(prog, max_bond, circuit.n_qubits),
+                              cutoff=cutoff)
     if not prog.traced and not isinstance(jax.tree_util.tree_leaves(state)[0], jax.core.Tracer):
         circuit._states = {key: (list(circuit.ops), state)}     # the last run only
     return state, name

@@ -94,6 +94,9 @@ def split_args(text: str) -> list[str]:
     return out
 
 
+_SPACE = re.compile(r"\s*")
+
+
 def split_statements(text: str) -> list[tuple[int, str]]:
     """``[(line number, statement), ...]`` without comments; a ``{...}`` block (a gate body)
     comes as one statement."""
@@ -101,9 +104,9 @@ def split_statements(text: str) -> list[tuple[int, str]]:
     body = re.sub(r"//[^\n]*", "", text)
     out, pos, line = [], 0, 1
     while pos < len(body):
-        m = re.match(r"\s*", body[pos:])
+        m = _SPACE.match(body, pos)          # from pos: slicing the text would be quadratic
         line += m.group(0).count("\n")
-        pos += m.end()
+        pos = m.end()
         if pos >= len(body):
             break
         semi, brace = body.find(";", pos), body.find("{", pos)

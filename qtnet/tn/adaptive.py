@@ -1,87 +1,114 @@
-"""Run a concrete gate program on an MPS whose array bond cap follows the state's bond.
+"""Run a concrete gate program on the host, each bond at the dimension the state needs.
 
-A fixed-shape MPS pays for its bond cap on every gate (an SVD of ``[c d, d c]``), even when
-the state needs far less: a Grover circuit stays at bond 2 where its structural bound is 16.
-When the program is concrete (a circuit, not a traced function of parameters), the gates run
-in chunks of ``chunk``, each one compiled scan at the current cap ``c``:
+A fixed-shape MPS pays for its bond cap on every gate and an XLA program is compiled for
+every cap, which is seconds before the first gate of a circuit that takes milliseconds to
+run. A concrete program (a circuit, not a traced function of parameters) has nothing to
+differentiate, so it runs here instead: a Python loop over the gates with numpy, every site
+tensor trimmed to its live slots (like quimb's ``CircuitMPS``), the same inverse-free
+Vidal-Hastings update as :func:`qtnet.tn.evolve.two_site_update`::
 
-* if the cap bound in a chunk (a Schmidt value above the cutoff was dropped for lack of
-  room, :func:`qtnet.tn.evolve.two_site_sequence_capped`) and ``c`` is below the state's own
-  cap, the chunk is run again from its start with ``c`` four times larger;
-* after a chunk whose nonzero Schmidt values fit in ``c / 4`` slots, ``c`` shrinks to that
-  (slicing off slots that hold exactly zero, so nothing is lost).
+    theta = diag(s_i) . G . (B_i B_{i+1})   --SVD-->   U S Vh,   keep k values
+    B_{i+1} <- Vh_k,   B_i <- G (B_i B_{i+1}) Vh_k^dagger / ||S_k||,   s_{i+1} <- S_k / ||S_k||
 
-Caps are powers of two times ``start``, so a circuit compiles the chunk runner a few times
-at most. The result is the state the fixed-cap run would give (the same truncations, with the
-same cap as the input), padded back to the input's cap.
+and the same truncation: at most the input's bond cap, and no value of relative weight at or
+below ``cutoff``. Values at the rounding-noise level (``qtnet.tn.svd``'s floor) are dropped
+as exact zeros and, as in the traced update, are not counted in the fidelity estimate. The
+result is the fixed-shape :class:`qtnet.tn.MPS` again, zero-padded to a power of two (a state
+can start at bond cap 1 and grow to ``max_bond``: a 24-qubit circuit whose structural bound is
+4096 allocates what its state needs, not 24 x 4096^2 x 2 amplitudes), with ``ranks`` the live
+bond dimensions.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
+import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
+import scipy.linalg
 
-from qtnet.tn.canonical import with_bond_cap
-from qtnet.tn.evolve import apply_single_site_layer, two_site_sequence_capped
 from qtnet.tn.mps_pytree import MPS
 
-CHUNK = 256
-START_CAP = 8
-GROWTH = 4
+NOISE_FLOOR = 10.0
+"""Singular values below ``NOISE_FLOOR sqrt(columns) eps ||theta||`` are rounding noise
+(the floor of :func:`qtnet.tn.svd.right_singular`)."""
 
 
-@functools.partial(jax.jit, static_argnames=("cutoff",))
-def _run_chunk(state, sites, gates, cutoff):
-    return two_site_sequence_capped(state, sites, gates, cutoff=cutoff)
+def live_blocks(mps: MPS) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The state's site tensors and Schmidt vectors restricted to slots of nonzero weight.
+
+    In canonical form a slot of zero Schmidt weight carries a zero left part, so removing it
+    on every bond leaves the state and the right-orthonormality of the kept rows unchanged.
+    """
+    tensors, schmidt = np.asarray(mps.tensors), np.asarray(mps.schmidt)
+    live = [np.flatnonzero(s > 0) for s in schmidt]
+    blocks = [tensors[i][np.ix_(live[i], np.arange(tensors.shape[2]), live[i + 1])]
+              for i in range(tensors.shape[0])]
+    return blocks, [schmidt[b][live[b]] for b in range(len(live))]
 
 
-def shrink_bond_cap(mps: MPS, chi: int) -> MPS:
-    """The state with bond cap ``chi``, slicing off slots ``>= chi`` (which must hold zero)."""
-    return dataclasses.replace(mps, tensors=mps.tensors[:, :chi, :, :chi],
-                               schmidt=mps.schmidt[:, :chi], ranks=jnp.minimum(mps.ranks, chi))
-
-
-def nonzero_bond(mps: MPS) -> int:
-    """Largest number of nonzero Schmidt values on any bond."""
-    return int(np.max(np.count_nonzero(np.asarray(mps.schmidt), axis=-1)))
+def _svd_functions(dtype):
+    """LAPACK's divide-and-conquer SVD (called directly: numpy's wrapper costs more than the
+    decomposition of the small matrices a circuit meets) and the QR-iteration fallback."""
+    return scipy.linalg.lapack.get_lapack_funcs(("gesdd", "gesvd"), dtype=dtype)
 
 
 def apply_program_adaptive(mps: MPS, sites, gates, final, *, cutoff: float,
-                           chunk: int = CHUNK, start: int = START_CAP) -> MPS:
-    """``final`` after ``gates[k]`` on ``(sites[k], sites[k] + 1)``, with an adaptive cap.
+                           max_bond: int | None = None) -> MPS:
+    """``final`` after ``gates[k]`` on ``(sites[k], sites[k] + 1)``, on the host.
 
     Args:
-      mps: a concrete state; its bond cap is the largest cap used (and the result's).
+      mps: a concrete state in canonical form.
       sites, gates, final: a concrete :class:`qtnet.tn.GateProgram`'s arrays.
-      cutoff: relative Schmidt weight dropped by every gate (> 0 lets the cap shrink).
+      cutoff: relative Schmidt weight at or below which a value is dropped.
+      max_bond: the most values any bond keeps (default: the state's bond cap).
+
+    Returns:
+      The state with bond cap the input's or, if larger, the smallest power of two that
+      holds its largest bond (powers of two: circuits share compiled read-outs).
     """
-    cap_max = mps.bond_cap
-    sites, gates = np.asarray(sites, np.int32), jnp.asarray(gates)
-    n_gates, d2 = gates.shape[0], gates.shape[-1]
-    c = min(cap_max, max(start, nonzero_bond(mps)))
-    state = shrink_bond_cap(mps, c) if c < cap_max and nonzero_bond(mps) <= c else mps
-    c = state.bond_cap
-    pad = (-n_gates) % chunk                     # identity gates fill the last chunk
-    sites = np.concatenate([sites, np.zeros(pad, np.int32)])
-    gates = jnp.concatenate([gates, jnp.broadcast_to(jnp.eye(d2, dtype=gates.dtype),
-                                                     (pad, d2, d2))])
-    k = 0
-    while k < n_gates:
-        new, capped = _run_chunk(state, jnp.asarray(sites[k:k + chunk]), gates[k:k + chunk],
-                                 cutoff=cutoff)
-        if c < cap_max and bool(capped):         # too small: again from the chunk's start
-            c = min(cap_max, GROWTH * c)
-            state = with_bond_cap(state, c)
-            continue
-        state, k = new, k + chunk
-        used = nonzero_bond(state)
-        if GROWTH * used <= c and c > start:
-            c = max(start, c // GROWTH)
-            state = shrink_bond_cap(state, c)
-    if c < cap_max:
-        state = with_bond_cap(state, cap_max)
-    return apply_single_site_layer(state, final)
+    n, d = mps.n_sites, mps.phys_dim
+    cap = mps.bond_cap if max_bond is None else int(max_bond)
+    dtype = np.dtype(mps.dtype)
+    floor = (NOISE_FLOOR * float(np.finfo(dtype).eps)) ** 2       # relative weight, per column
+    gesdd, gesvd = _svd_functions(dtype)
+    blocks, lam = live_blocks(mps)
+    gates = np.asarray(gates, dtype)
+    log_fid = 0.0
+    for i, g in zip(np.asarray(sites).tolist(), gates):
+        b1, b2 = blocks[i], blocks[i + 1]
+        a, m, c = b1.shape[0], b2.shape[0], b2.shape[2]
+        pair = (b1.reshape(a * d, m) @ b2.reshape(m, d * c)).reshape(a, d * d, c)
+        pair = np.matmul(g, pair).reshape(a * d, d * c)           # [(l o1), (o2 r)]
+        theta = lam[i].repeat(d)[:, None] * pair
+        _, s, vh, info = gesdd(theta, compute_uv=1, full_matrices=0)
+        if info:                                                    # rare: no convergence
+            _, s, vh, info = gesvd(theta, compute_uv=1, full_matrices=0)
+            if info:
+                raise np.linalg.LinAlgError(f"SVD of a {theta.shape} two-site centre failed")
+        s2 = s * s
+        s2 = s2[s2 > floor * d * c * s2.sum()]                      # noise -> exact zeros
+        total = s2.sum()
+        k = max(1, min(cap, int(np.count_nonzero(s2 > cutoff * total))))
+        kept = s2[:k].sum()
+        log_fid += math.log(kept / total)
+        vk = vh[:k]                                                 # [k, (o2 r)]
+        blocks[i + 1] = vk.reshape(k, d, c)
+        blocks[i] = (pair @ vk.conj().T).reshape(a, d, k) / math.sqrt(kept)
+        lam[i + 1] = np.sqrt(s2[:k] / kept)
+    final = np.asarray(final, dtype)
+    used = max(len(s) for s in lam)
+    out = max(mps.bond_cap, min(cap, 1 << (used - 1).bit_length()))
+    tensors = np.zeros((n, out, d, out), dtype)
+    schmidt = np.zeros((n + 1, out), np.asarray(mps.schmidt).dtype)
+    for i, b in enumerate(blocks):
+        tensors[i, :b.shape[0], :, :b.shape[2]] = np.einsum("xp,apb->axb", final[i], b)
+    for b, s in enumerate(lam):
+        schmidt[b, :len(s)] = s
+    ranks = np.asarray([len(s) for s in lam], np.int32)
+    log_fid = np.asarray(mps.log_fidelity) + log_fid
+    # device_put, not jnp.asarray: the latter compiles a small program per shape.
+    tensors, schmidt, ranks, log_fid = jax.device_put((tensors, schmidt, ranks, log_fid))
+    return dataclasses.replace(mps, tensors=tensors, schmidt=schmidt, ranks=ranks,
+                               log_fidelity=log_fid)

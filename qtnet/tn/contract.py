@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from qtnet.tn.checks import check_same_sites
 from qtnet.tn.mpo import MPO, pauli_terms
@@ -98,6 +99,38 @@ def expectation_local(mps: MPS, local_ops: LocalOperators) -> Expectations:
     flat = local_ops.reshape((-1,) + local_ops.shape[-3:])
     values = jax.vmap(one)(flat).reshape(batch)
     return values / network_norm_sq(mps)
+
+
+def expectation_local_host(mps: MPS, local_ops) -> np.ndarray:
+    """:func:`expectation_local` in numpy, for a concrete unbatched state: nothing to trace or
+    compile (a read-out of a simulated circuit, where XLA's compile would cost more than
+    the whole run). Bond slots whose tensors are zero are skipped, which is exact."""
+    tensors = np.asarray(mps.tensors)                                 # [n, c, d, c] "l p r"
+    n, c, d, _ = tensors.shape
+    nonzero = [np.ones(1, bool) & (np.arange(c) == 0)]               # open boundary: e_0
+    for i in range(1, n):
+        nonzero.append(np.any(tensors[i - 1] != 0, axis=(0, 1))
+                       & np.any(tensors[i] != 0, axis=(1, 2)))
+    nonzero.append(np.arange(c) == 0)
+    keep = [np.flatnonzero(m) for m in nonzero]
+    blocks = [tensors[i][np.ix_(keep[i], np.arange(d), keep[i + 1])] for i in range(n)]
+    ops = np.asarray(local_ops)
+    dtype = np.result_type(tensors.dtype, ops.dtype)
+
+    def sandwich(site_ops):
+        env = np.ones((1, 1), dtype)
+        for b, op in zip(blocks, site_ops):
+            ket = np.tensordot(env, b, axes=(1, 0))                   # [a, y, d']
+            if op is not None:
+                ket = np.einsum("xy,ayc->axc", op, ket)
+            env = np.tensordot(b.conj(), ket, axes=([0, 1], [0, 1]))  # [c, d']
+        return env[0, 0]
+
+    eye = np.eye(d)
+    flat = ops.reshape((-1,) + ops.shape[-3:])
+    values = np.array([sandwich([None if np.array_equal(o, eye) else o for o in term])
+                       for term in flat], dtype)
+    return values.reshape(ops.shape[:-3]) / sandwich([None] * n).real
 
 
 def expectation_pauli(mps: MPS, observable) -> RealScalar:

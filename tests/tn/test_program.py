@@ -123,3 +123,23 @@ def test_traced_program_size_is_independent_of_gate_count(backend):
     large, g_large = _program_jaxpr_size(backend, 4000)
     assert g_large > 50 * g_small // 2            # the gate stream really is longer
     assert large == small
+
+
+@pytest.mark.parametrize("routing", ["lazy", "back"])
+def test_both_routings_are_exact(routing):
+    n, rng = 6, np.random.default_rng(4)
+    ops = random_circuit(n, 40, rng)
+    prog = compile_program(ops, n, routing=routing)
+    np.testing.assert_allclose(run_program_dense(n, prog), dense_reference(n, ops), atol=1e-12)
+
+
+def test_all_pairs_cnots_route_there_and_back():
+    """CNOTs between all pairs (MQT Bench's vqe_two_local): lazy routing scatters the qubits,
+    there and back keeps them near their order with fewer gates, and auto picks it."""
+    n = 8
+    ops = [(FIXED_2Q["CNOT"], (a, b)) for b in range(n) for a in range(b)]   # its order
+    lazy, back = (len(compile_program(ops, n, routing=r).sites) for r in ("lazy", "back"))
+    assert back < lazy
+    assert len(compile_program(ops, n).sites) == back
+    with pytest.raises(ValueError, match="routing"):
+        compile_program(ops, n, routing="nearest")

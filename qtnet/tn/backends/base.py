@@ -64,8 +64,10 @@ class Backend(Protocol):
         """``gates[k]`` on sites ``(sites[k], sites[k] + 1)`` in order."""
 
     def apply_program(self, state: State, program: GateProgram, *,
-                      cutoff: float = 0.0) -> State:
-        """A compiled gate list (:func:`qtnet.tn.compile_program`), one compiled scan."""
+                      max_bond: int | None = None, cutoff: float = 0.0) -> State:
+        """A compiled gate list (:func:`qtnet.tn.compile_program`). ``max_bond`` (default: the
+        state's bond cap) may exceed the state's cap: a concrete program on the MPS grows the
+        arrays to what the state needs, up to ``max_bond``."""
 
     # -- operators and algebra -------------------------------------------------------------
     def apply_mpo(self, mpo: MPO, state: State, *, max_bond: int | None = None,

@@ -65,7 +65,7 @@ class DenseBackend:
     def apply_two_site_sequence(self, state, sites, gates, *, max_bond=None, cutoff=0.0):
         return dense.apply_two_site_sequence(state, sites, gates)
 
-    def apply_program(self, state, program: GateProgram, *, cutoff=0.0):
+    def apply_program(self, state, program: GateProgram, *, max_bond=None, cutoff=0.0):
         return _run_program(state, jnp.asarray(program.sites), program.gates, program.final)
 
     def apply_mpo(self, mpo, state, *, max_bond=None, cutoff=0.0):

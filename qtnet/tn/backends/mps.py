@@ -16,9 +16,9 @@ from qtnet.tn.mpo import pauli_terms
 from qtnet.tn.program import GateProgram, bond_cap_for
 
 
-@functools.partial(jax.jit, static_argnames=("cutoff",))
-def _run_program(state, sites, gates, final, cutoff):
-    state = evolve.apply_two_site_sequence(state, sites, gates, cutoff=cutoff)
+@functools.partial(jax.jit, static_argnames=("max_bond", "cutoff"))
+def _run_program(state, sites, gates, final, max_bond, cutoff):
+    state = evolve.apply_two_site_sequence(state, sites, gates, max_bond=max_bond, cutoff=cutoff)
     return evolve.apply_single_site_layer(state, final)
 
 
@@ -29,6 +29,11 @@ def _pauli_sum(state, coeffs, local_ops):
     return jnp.real(jnp.sum(coeffs.astype(values.dtype) * values))
 
 
+def _concrete(state) -> bool:
+    """An unbatched state of concrete arrays (not being traced)."""
+    return not isinstance(state.tensors, jax.core.Tracer) and state.tensors.ndim == 4
+
+
 def basis_zero_state(n_qubits: int, chi: int, dtype) -> mps.MPS:
     """|0...0> with bond cap ``chi``, built on the host (no per-op dispatch)."""
     dtype = jnp.dtype(dtype or mps.default_dtype())
@@ -37,8 +42,9 @@ def basis_zero_state(n_qubits: int, chi: int, dtype) -> mps.MPS:
     schmidt = np.zeros((n_qubits + 1, chi), mps.real_dtype(dtype))
     schmidt[:, 0] = 1.0
     zero = np.zeros((), mps.real_dtype(dtype))
-    return mps.MPS(jnp.asarray(tensors), jnp.asarray(schmidt), jnp.asarray(zero),
-                   jnp.asarray(zero), jnp.ones((n_qubits + 1,), jnp.int32))
+    ranks = np.ones((n_qubits + 1,), np.int32)
+    # device_put, not jnp.asarray / jnp.ones: those compile a small program per shape.
+    return mps.MPS(*jax.device_put((tensors, schmidt, zero, zero, ranks)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +64,9 @@ class MPSBackend:
         return mps.product_state(vectors, max_bond=max_bond, dtype=dtype)
 
     def zero_state_for(self, program: GateProgram, n_qubits, *, max_bond=None, dtype=None):
-        return basis_zero_state(n_qubits, bond_cap_for(program, max_bond, n_qubits), dtype)
+        # A concrete program grows the arrays as it runs (pass apply_program the bond limit).
+        cap = bond_cap_for(program, max_bond, n_qubits) if program.traced else 1
+        return basis_zero_state(n_qubits, cap, dtype)
 
     def astype(self, state, dtype):
         return dataclasses.replace(state, tensors=state.tensors.astype(dtype))
@@ -73,14 +81,15 @@ class MPSBackend:
         return evolve.apply_two_site_sequence(state, sites, gates, max_bond=max_bond,
                                               cutoff=cutoff)
 
-    def apply_program(self, state, program: GateProgram, *, cutoff=0.0):
+    def apply_program(self, state, program: GateProgram, *, max_bond=None, cutoff=0.0):
         concrete = not (program.traced or isinstance(state.tensors, jax.core.Tracer))
-        if concrete and state.bond_cap > adaptive.START_CAP:
-            # Concrete gates: the array cap follows the state's bond (qtnet.tn.adaptive).
+        if concrete and state.tensors.ndim == 4:
+            # Concrete gates: run on the host at the state's own bonds (qtnet.tn.adaptive).
             return adaptive.apply_program_adaptive(state, program.sites, program.gates,
-                                                   program.final, cutoff=cutoff)
+                                                   program.final, cutoff=cutoff,
+                                                   max_bond=max_bond)
         return _run_program(state, jnp.asarray(program.sites), program.gates, program.final,
-                            cutoff=cutoff)
+                            max_bond=max_bond, cutoff=cutoff)
 
     def apply_mpo(self, mpo, state, *, max_bond=None, cutoff=0.0):
         return algebra.apply_mpo(mpo, state, max_bond=max_bond, cutoff=cutoff)
@@ -105,7 +114,11 @@ class MPSBackend:
 
     def expectation_pauli(self, state, observable):
         coeffs, local_ops = pauli_terms(observable, state.n_sites)
-        return _pauli_sum(state, jnp.asarray(coeffs), jnp.asarray(local_ops))
+        if _concrete(state):            # a simulated circuit's read-out: no XLA compile
+            values = contract.expectation_local_host(state, local_ops)
+            value = np.real(np.sum(np.asarray(coeffs) * values))
+            return jax.device_put(value.astype(np.asarray(state.schmidt).dtype))
+        return _pauli_sum(state, np.asarray(coeffs), np.asarray(local_ops))
 
     def expectation_mpo(self, state, mpo):
         return contract.expectation_mpo(state, mpo)
@@ -120,6 +133,8 @@ class MPSBackend:
         return algebra.sample(key, state, n_samples)
 
     def fidelity(self, state):
+        if _concrete(state):
+            return jax.device_put(np.exp(np.asarray(state.log_fidelity)))
         return state.fidelity_estimate
 
 

@@ -1,0 +1,13 @@
+OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[8];
+x q[0];
+h q[2];
+cz q[2],q[0];
+h q[2];
+h q[4];
+cz q[4],q[0];
+h q[4];
+h q[6];
+cz q[6],q[0];
+h q[6];
