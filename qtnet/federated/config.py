@@ -9,12 +9,16 @@ from pathlib import Path
 
 import yaml
 
-from qtnet.config import Config, ConfigError, field, from_dict, merge, parse_overrides, read_yaml
+from qtnet.config import (RESUME_SENSITIVE, Config, ConfigError, field, from_dict, merge,
+                          parse_overrides, read_yaml)
 from qtnet.privacy.config import PrivacyConfig
 
 PARTITIONS = ("iid", "dirichlet")
-STRATEGIES = ("fedavg", "fedprox")
+STRATEGIES = ("fedavg", "fedprox", "fedadam")
 RUN_CONFIG_FILE = "federated.yaml"
+# The federated settings a resume may change; every other one shaped the completed rounds.
+RESUMABLE_KEYS = (("federated", "rounds"), ("federated", "round_timeout"),
+                  ("federated", "accept_failures"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,10 +32,19 @@ class FederatedConfig:
     partition: str = field("iid", choices=PARTITIONS,
                            help="iid, or dirichlet: per class, shares ~ Dirichlet(alpha)")
     alpha: float = field(0.5, help="Dirichlet concentration, > 0 (small: very non-IID)")
-    strategy: str = field("fedavg", choices=STRATEGIES)
+    strategy: str = field("fedavg", choices=STRATEGIES,
+                          help="fedavg; fedprox (a proximal term on every client); fedadam "
+                               "(the server applies Adam to the averaged update, Reddi et "
+                               "al. 2021)")
     proximal_mu: float = field(0.01, min=0.0, help="fedprox: weight of the proximal term")
+    server_learning_rate: float = field(0.1, help="fedadam: the server's Adam step size, > 0")
+    server_tau: float = field(1e-3, help="fedadam: added to sqrt(v) (adaptivity), > 0")
     bits: int = field(32, min=1, help="bits per parameter sent up and down (metering)")
-    round_timeout: float = field(600.0, help="seconds the server waits for a round's replies")
+    round_timeout: float = field(600.0, help="seconds the server waits for a round's replies; "
+                                             "then it aggregates those that came")
+    accept_failures: bool = field(True, help="a round in which a sampled client failed or did "
+                                             "not reply in time: aggregate the others (true) "
+                                             "or stop the run there (false)")
 
     def validate(self) -> None:
         if not self.clients >= 1:
@@ -47,6 +60,10 @@ class FederatedConfig:
         if not self.alpha > 0:
             raise ConfigError(f"federated.alpha: the Dirichlet concentration must be > 0, got "
                               f"{self.alpha!r}")
+        for key in ("server_learning_rate", "server_tau"):
+            if not getattr(self, key) > 0:
+                raise ConfigError(f"federated.{key}: expected a value > 0, got "
+                                  f"{getattr(self, key)!r}")
         if not self.round_timeout > 0:
             raise ConfigError(f"federated.round_timeout: expected a value > 0, got "
                               f"{self.round_timeout!r}")
@@ -77,6 +94,10 @@ def run_from_dict(data: dict) -> FederatedRun:
     federated = from_dict(FederatedConfig, data.pop("federated", None), "federated.")
     privacy = from_dict(PrivacyConfig, data.pop("privacy", None), "privacy.")
     config = from_dict(Config, data)
+    if config.schedule.type != "constant":
+        raise ConfigError(f"schedule.type: {config.schedule.type!r} is laid out over "
+                          f"training.steps, but a federated client starts a fresh optimiser "
+                          f"every round (the schedule would restart each round); use constant")
     if privacy.enabled and config.optimizer.grad_clip is not None:
         raise ConfigError("optimizer.grad_clip: DP-SGD clips each example's gradient "
                           "(privacy.clip_norm); leave optimizer.grad_clip null")
@@ -97,3 +118,38 @@ def read_run(workdir: str | Path) -> FederatedRun:
     """The resolved run config a federated run folder holds (what the Flower apps read)."""
     path = Path(workdir) / RUN_CONFIG_FILE
     return run_from_dict(read_yaml(path))
+
+
+def check_resume(workdir: str | Path, run: FederatedRun) -> None:
+    """Refuse to resume a run folder whose completed rounds were trained with other settings.
+
+    The trainer's resume-sensitive settings (model, data, backend, optimiser, schedule,
+    estimator, training seed and batch size) and every ``federated`` and ``privacy`` key but
+    those of :data:`RESUMABLE_KEYS` must match the stored run; so must ``federated.rounds``
+    when DP-SGD calibrates its noise to a target epsilon over the rounds.
+
+    Raises:
+      ConfigError: naming the first differing key, its stored and its new value.
+    """
+    from qtnet.training.run_folder import RESUME_SENSITIVE_KEYS
+
+    workdir = Path(workdir)
+    checkpoints = workdir / "checkpoints"
+    if not (checkpoints.is_dir() and any(checkpoints.iterdir())
+            and (workdir / RUN_CONFIG_FILE).is_file()):
+        return
+    stored, current = read_run(workdir).to_dict(), run.to_dict()
+    resumable = set(RESUMABLE_KEYS)
+    if run.privacy.enabled and run.privacy.target_epsilon is not None:
+        resumable.discard(("federated", "rounds"))
+    keys = [*((sec, key) for sec in (*RESUME_SENSITIVE, "federated", "privacy")
+              for key in current[sec]), *RESUME_SENSITIVE_KEYS]
+    may_change = ", ".join(f"{sec}.{key}" for sec, key in RESUMABLE_KEYS
+                           if (sec, key) in resumable)
+    for sec, key in keys:
+        if (sec, key) not in resumable and stored[sec].get(key) != current[sec][key]:
+            raise ConfigError(
+                f"{workdir} holds a federated run with {sec}.{key}={stored[sec].get(key)!r}, "
+                f"this config has {current[sec][key]!r}; its completed rounds were trained with "
+                f"the stored value: use another --workdir, or resume with the stored settings "
+                f"(a resume may change only {may_change})")

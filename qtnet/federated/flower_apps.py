@@ -12,10 +12,12 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
-from flwr.serverapp.strategy import FedAvg, FedProx
+from flwr.serverapp.strategy import FedAdam, FedAvg, FedProx
 
 client = ClientApp()
 server = ServerApp()
@@ -57,7 +59,46 @@ def _strategy(fed):
                   min_available_nodes=fed.clients, fraction_evaluate=0.0)
     if fed.strategy == "fedprox":
         return FedProx(proximal_mu=fed.proximal_mu, **common)
+    if fed.strategy == "fedadam":
+        return FedAdam(eta=fed.server_learning_rate, tau=fed.server_tau, **common)
     return FedAvg(**common)
+
+
+def strategy_state(strategy, params):
+    """The strategy's own state, checkpointed with the global model so that a resumed run
+    continues it (FedAdam's moments); None for a strategy without one. Zero moments are
+    FedAdam's initial ones."""
+    from qtnet.federated.local import params_to_arrays
+
+    if not isinstance(strategy, FedAdam):
+        return None
+    params_arrays = params_to_arrays(params)
+    keys = list(ArrayRecord(params_arrays).keys())
+    moments = [strategy.m_t, strategy.v_t]
+    return {name: {k: np.asarray(m[k]) if m else np.zeros_like(a)
+                   for k, a in zip(keys, params_arrays)}
+            for name, m in zip(("m", "v"), moments)}
+
+
+def restore_strategy_state(strategy, state) -> None:
+    """Continue the strategy's state from a checkpoint's (see :func:`strategy_state`)."""
+    if isinstance(strategy, FedAdam):
+        strategy.m_t = {k: np.asarray(v) for k, v in state["m"].items()}
+        strategy.v_t = {k: np.asarray(v) for k, v in state["v"].items()}
+
+
+def _send_and_receive(grid: Grid, messages: list[Message], timeout: float) -> list[Message]:
+    """``grid.send_and_receive``, polling every 0.2 s instead of Flower's 3 s."""
+    waiting = set(grid.push_messages(messages))
+    replies: list[Message] = []
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        got = list(grid.pull_messages(waiting))
+        replies += got
+        waiting -= {m.metadata.reply_to_message_id for m in got}
+        if waiting:
+            time.sleep(0.2)
+    return replies
 
 
 @server.main()
@@ -65,35 +106,38 @@ def main(grid: Grid, context: Context) -> None:
     from qtnet.federated.config import read_run
     from qtnet.federated.local import arrays_to_params, params_to_arrays
     from qtnet.federated.runtime import SERVER_PID
-    from qtnet.federated.server import GlobalModel, write_report
+    from qtnet.federated.server import GlobalModel, RoundFailed, check_round, write_report
 
     started = time.time()
     workdir = Path(str(context.run_config["run-folder"]))
     (workdir / SERVER_PID).write_text(str(os.getpid()))
     run = read_run(workdir)
     fed = run.federated
-    model = GlobalModel(run, workdir)
+    strategy = _strategy(fed)
+    model = GlobalModel(run, workdir, lambda params: strategy_state(strategy, params))
     try:
-        done, params = model.restore()
+        done, params, server_state = model.restore()
+        if done:
+            restore_strategy_state(strategy, server_state)
         print(f"qtnet federated: global model at round {done} of {fed.rounds}", flush=True)
-        strategy = _strategy(fed)
         arrays = ArrayRecord(params_to_arrays(params))
         for round_ in range(done + 1, fed.rounds + 1):
             t0 = time.perf_counter()
             messages = list(strategy.configure_train(round_, arrays, ConfigRecord(), grid))
-            replies = list(grid.send_and_receive(messages, timeout=fed.round_timeout))
-            new_arrays, _ = strategy.aggregate_train(round_, replies)
-            if new_arrays is None:
-                errors = [str(m.error) for m in replies if m.has_error()]
-                raise RuntimeError(f"round {round_}: none of the {len(messages)} sampled "
-                                   f"clients sent an update (errors: {errors or 'timeout'})")
-            arrays = new_arrays
+            replies = _send_and_receive(grid, messages, fed.round_timeout)
+            check_round(round_, len(messages), sum(m.has_content() for m in replies),
+                        [f"client on node {m.metadata.src_node_id}: {m.error.reason}"
+                         for m in replies if m.has_error()], fed)
+            arrays, _ = strategy.aggregate_train(round_, replies)
+            if arrays is None:
+                raise RoundFailed(f"round {round_}: Flower's {type(strategy).__name__} could "
+                                  f"not aggregate the updates; see the log above")
             params = arrays_to_params(model.setup.state.params, arrays.to_numpy_ndarrays())
             by_node = {str(m.metadata.src_node_id): dict(m.content["metrics"])
                        for m in replies if m.has_content()}
             record = model.round_record(round_, by_node, len(messages), params,
                                         time.perf_counter() - t0)
-            model.save(round_, params, record)
+            model.save(round_, params, record, strategy_state(strategy, params))
             print(f"qtnet federated: round {round_}: test accuracy "
                   f"{record['eval']['accuracy']:.4f}, {record['replied']}/{record['sampled']} "
                   f"clients, {record['totals']['bits_up'] + record['totals']['bits_down']:.3g} "

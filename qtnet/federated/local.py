@@ -13,7 +13,6 @@ import optax
 
 from qtnet.federated.config import FederatedRun
 from qtnet.federated.partition import client_partitions
-from qtnet.privacy import accountant
 from qtnet.privacy.dpsgd import dp_optimizer, per_example_cross_entropy
 from qtnet.training import (Setup, batch_indices, build_setup, cross_entropy, fit,
                             make_train_step, new_state)
@@ -69,6 +68,8 @@ class LocalTrainer:
         indices = parts[client_id]
         noise = None
         if run.privacy.enabled:
+            from qtnet.privacy import accountant     # dp_accounting: only a private run
+
             noise = run.privacy.noise_multiplier or accountant.noise_for_epsilon(
                 run.privacy.target_epsilon, t.batch_size / len(indices),
                 fed.rounds * fed.local_steps, run.privacy.delta)
@@ -86,6 +87,8 @@ class LocalTrainer:
         """The privacy spent on this client's data after ``rounds`` rounds (None: no DP)."""
         if self.noise_multiplier is None:
             return None
+        from qtnet.privacy import accountant
+
         fed, t = self.run.federated, self.run.config.training
         return accountant.epsilon(self.noise_multiplier, t.batch_size / len(self.indices),
                                   rounds * fed.local_steps, self.run.privacy.delta)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import qtnet
-from qtnet.federated.config import RUN_CONFIG_FILE, FederatedRun, dump_run
+from qtnet.federated.config import RUN_CONFIG_FILE, FederatedRun, check_resume, dump_run
 
 SERVER_PID = "server.pid"     # written by the ServerApp process when it starts
 
@@ -83,6 +83,8 @@ def _environment(home: Path) -> dict:
     env["FLWR_HOME"] = str(home)
     env.setdefault("JAX_PLATFORMS", "cpu")
     env.setdefault("FLWR_TELEMETRY_ENABLED", "0")     # runs offline: send Flower no events
+    # A SuperNode's SuperExec looks for a ClientApp to start every second by default.
+    env.setdefault("FLWR_SUPEREXEC_TASK_POLL_INTERVAL", "0.2")
     return env
 
 
@@ -94,9 +96,11 @@ def run_federation(run: FederatedRun, workdir: str | Path, *, echo=print,
     ``workdir``; a run folder with checkpoints resumes at its last completed round.
 
     Raises:
+      ConfigError: ``workdir`` holds a run this one cannot resume (:func:`check_resume`).
       FederationError: a Flower process failed, or the run ended without a report.
     """
     workdir = Path(workdir).absolute()
+    check_resume(workdir, run)
     workdir.mkdir(parents=True, exist_ok=True)
     dump_run(run, workdir / RUN_CONFIG_FILE)
     (workdir / "report.json").unlink(missing_ok=True)
@@ -119,6 +123,7 @@ def run_federation(run: FederatedRun, workdir: str | Path, *, echo=print,
         procs.append(proc)
         return proc
 
+    previous = _stop_on_sigterm()
     try:
         start("superlink", [_flower_bin("flower-superlink"), "--insecure",
                             "--disable-runtime-dependency-installation",
@@ -134,12 +139,25 @@ def run_federation(run: FederatedRun, workdir: str | Path, *, echo=print,
         flwr = start("run", [_flower_bin("flwr"), "run", str(app), "qtnet", "--stream"])
         _watch(flwr, workdir / SERVER_PID, logs / "run.log", timeout)
     finally:
-        for proc in reversed(procs):
-            _stop(proc)
+        _stop(procs)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if not (workdir / "report.json").is_file():
         tail = (logs / "run.log").read_text().splitlines()[-15:]
         raise FederationError("the server app ended without a report; the end of "
                               f"{logs / 'run.log'}:\n" + "\n".join(tail))
+
+
+def _stop_on_sigterm():
+    """Turn SIGTERM into a :class:`FederationError` (so the Flower processes are stopped on
+    the way out, not orphaned); returns the previous handler (None off the main thread)."""
+    def handler(signum, frame):
+        raise FederationError("stopped by SIGTERM")
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:              # not the main thread: leave signals alone
+        return None
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
@@ -190,13 +208,16 @@ def _watch(flwr: subprocess.Popen, pid_file: Path, log: Path, timeout: float | N
         raise FederationError(f"flwr run exited with status {flwr.returncode}; see {log}")
 
 
-def _stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM (Flower shuts its children down), then SIGKILL after ``grace`` seconds."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def _stop(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
+    """SIGTERM to every process at once (Flower shuts its children down), then SIGKILL to
+    those still running after ``grace`` seconds."""
+    running = [p for p in procs if p.poll() is None]
+    for proc in running:
+        proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in running:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

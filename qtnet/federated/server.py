@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -21,33 +22,78 @@ ROUNDS_LOG = "rounds.jsonl"
 REPORT = "report.json"
 
 
+class RoundFailed(RuntimeError):
+    """A round that cannot update the global model (:func:`check_round`)."""
+
+
+def check_round(round_: int, sampled: int, updates: int, errors: list[str],
+                federated) -> None:
+    """Whether round ``round_`` may be aggregated: some update came back and, unless
+    ``federated.accept_failures``, every sampled client's did.
+
+    Args:
+      sampled: clients sent the global model.
+      updates: replies holding an update.
+      errors: the error replies' texts (a client that raised, or whose process died).
+      federated: the run's :class:`~qtnet.federated.FederatedConfig`.
+
+    Raises:
+      RoundFailed: naming the round, the missing clients and why; the global model stays at
+        the previous round's checkpoint.
+    """
+    missing = sampled - updates
+    if not missing:
+        return
+    silent = missing - len(errors)
+    reasons = [*errors, *([f"{silent} sent no reply within federated.round_timeout = "
+                           f"{federated.round_timeout:g} s"] if silent > 0 else [])]
+    why = "; ".join(reasons)
+    if not updates:
+        raise RoundFailed(f"round {round_}: none of the {sampled} sampled clients sent an "
+                          f"update ({why})")
+    if not federated.accept_failures:
+        raise RoundFailed(f"round {round_}: {missing} of the {sampled} sampled clients sent no "
+                          f"update ({why}) and federated.accept_failures is false; the global "
+                          f"model stays at round {round_ - 1}")
+
+
 class GlobalModel:
     """The global model of a run folder: restored at the last completed round, saved after
-    each round; the TrainState's ``step`` is the number of completed rounds."""
+    each round; the TrainState's ``step`` is the number of completed rounds, its
+    ``opt_state`` the server optimiser's state (``server_state(params)`` gives its initial
+    value; None, or a strategy without one, keeps the trainer's initial state there)."""
 
-    def __init__(self, run: FederatedRun, workdir: str | Path):
+    def __init__(self, run: FederatedRun, workdir: str | Path,
+                 server_state: Callable[[object], object] | None = None):
         self.run, self.workdir = run, Path(workdir)
         self.setup = build_setup(run.config)
+        initial = server_state(self.setup.state.params) if server_state else None
+        if initial is not None:
+            self.setup = dataclasses.replace(
+                self.setup, state=self.setup.state.replace(opt_state=initial))
         self.eval_step = make_eval_step(self.setup.graphdef)
         self.ckpt = Checkpoints(self.workdir / "checkpoints", run.config.checkpoint)
         self.n_params = sum(int(np.size(p)) for p in jax.tree.leaves(self.setup.state.params))
 
-    def restore(self) -> tuple[int, object]:
-        """``(completed_rounds, params)``: the newest usable checkpoint, else round 0."""
+    def restore(self) -> tuple[int, object, object]:
+        """``(completed_rounds, params, server_state)``: the newest usable checkpoint, else
+        round 0."""
         restored = self.ckpt.restore(self.setup.state)
         if restored is None:
-            return 0, self.setup.state.params
+            return 0, self.setup.state.params, self.setup.state.opt_state
         rounds, state, _ = restored
         _trim_log(self.workdir / ROUNDS_LOG, rounds)
-        return rounds, state.params
+        return rounds, state.params, state.opt_state
 
     def evaluate(self, params) -> dict:
         return run_eval(self.eval_step, params, self.setup.data,
                         self.run.config.training.batch_size)
 
-    def save(self, round_: int, params, record: dict) -> None:
+    def save(self, round_: int, params, record: dict, server_state=None) -> None:
         state = self.setup.state.replace(step=jax.numpy.asarray(round_, jax.numpy.int32),
                                          params=params)
+        if server_state is not None:
+            state = state.replace(opt_state=server_state)
         meta = {"round": round_, "eval": record["eval"], "totals": record["totals"]}
         self.ckpt.save(round_, state, meta, {f"eval/{k}": v for k, v in record["eval"].items()})
 

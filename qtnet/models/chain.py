@@ -105,7 +105,9 @@ class ChainClassifier(nnx.Module):
 
         return jax.vmap(sample)(x)
 
-    def _on_devices(self, x):
+    def _on_devices(self, x, moved: dict | None = None):
+        """The SPMD forward pass; ``moved`` (when given) receives the bytes of each hand-off
+        (the receiving step's index -> bytes), known once the pass is traced."""
         protocol, k = self.protocol(), len(self.party_names)
         angles = self.angles[...]
         mine = (jnp.arange(k) == 0)[:, None]              # slot p: party p's inputs only
@@ -115,9 +117,23 @@ class ChainClassifier(nnx.Module):
             for r in range(self.rounds):
                 params[f"{name}{r + 1}"] = jnp.where(owner, angles[:, r], 0)
         data = {"x": jnp.where(mine[..., None], x[None], 0)}       # [K, batch, features]
-        forward, _ = spmd_forward(protocol, self.mesh, with_fidelity=True, batched=True,
-                                  **self.run_options())
-        return forward(params, data)
+        forward, handoffs = spmd_forward(protocol, self.mesh, with_fidelity=True,
+                                         batched=True, **self.run_options())
+        out = forward(params, data)
+        if moved is not None:
+            moved.update(handoffs)
+        return out
+
+    def handoff_bytes(self, batch: int) -> dict[int, int]:
+        """Bytes each device hand-off moves in one forward pass over ``batch`` samples (the
+        receiving step's index -> bytes; the backward pass sends as many back); empty when
+        the chain runs in one piece. Read from a trace (``jax.eval_shape``), nothing runs."""
+        if self.mesh is None:
+            return {}
+        moved: dict[int, int] = {}
+        jax.eval_shape(lambda x: self._on_devices(x, moved),
+                       jax.ShapeDtypeStruct((batch, self.n_features), self.dtype))
+        return moved
 
     def __call__(self, x, key=None) -> dict:
         """``x [batch, n_features]`` -> ``{"logits": [batch, C], "fidelity": [batch]}``."""

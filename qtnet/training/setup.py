@@ -142,7 +142,9 @@ def _comm_per_step(config: Config, model) -> dict:
     own copies for the loss and the gradient; and ``flops_forward_<party>``, the FLOPs of
     each party's contractions in the simulated forward pass over the batch, priced on the
     model's backend, bond cap and dtype (``model.run_options()``; reverse mode adds a few
-    times that, not counted). Bookkeeping only; nothing traced."""
+    times that, not counted); for a model whose parties sit on devices
+    (``model.handoff_bytes(batch)``), ``device_bytes``: the bytes its hand-offs move between
+    devices, forward and back. Bookkeeping only; nothing runs."""
     m = config.metering
     batch = config.training.batch_size
     if m.enabled and hasattr(model, "ledger"):         # a circuit that is not a protocol
@@ -160,13 +162,17 @@ def _comm_per_step(config: Config, model) -> dict:
     from qtnet.comm import Estimator, meter
 
     run = model.run_options() if hasattr(model, "run_options") else {}
+    batch = config.training.batch_size
+    moved = model.handoff_bytes(batch) if hasattr(model, "handoff_bytes") else None
     report = meter(model.protocol(), Estimator(m.epsilon, m.delta, m.gradient, m.bits),
                    backend=run.get("backend", "mps"), max_bond=run.get("max_bond"),
-                   dtype=run.get("dtype"))
+                   dtype=run.get("dtype"), sim_bytes=moved)
     totals = report.totals()
     out = {"quantum_qubits": batch * totals["quantum_qubits"],
            "classical_bits": batch * totals["classical_bits"],
            "classical_mps_bits": batch * totals["classical_mps_bits"]}
+    if moved is not None:       # a model on devices: forward hand-offs, and as many back
+        out["device_bytes"] = 2 * totals["sim_bytes"]
     for party, p in report.per_party().items():
         out[f"flops_forward_{party}"] = batch * p["flops"]
     return out

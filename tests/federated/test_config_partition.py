@@ -29,6 +29,10 @@ LABELS = np.repeat(np.arange(10), 30)
      "exactly one of"),
     ({"federated": {"strategy": "fedsgd"}}, "federated.strategy: expected one of fedavg"),
     ({"federated": {"rounds": 2, "nonsense": 1}}, "unknown key federated.nonsense"),
+    ({"federated": {"strategy": "fedadam", "server_learning_rate": 0}},
+     "federated.server_learning_rate: expected a value > 0, got 0"),
+    ({"schedule": {"type": "cosine"}}, "schedule.type: 'cosine' is laid out over training.steps"
+                                       ", but a federated client starts a fresh optimiser"),
 ])
 def test_bad_config_is_a_config_error(section, message):
     with pytest.raises(ConfigError) as err:
@@ -105,16 +109,70 @@ def test_round_bill():
     (["federated.clients=0"], "federated.clients: a federation needs at least 1 client, got 0"),
     (["federated.clients=40", "federated.partition=dirichlet", "federated.alpha=0.01"],
      "federated.alpha = 0.01: in 100 draws some client always got fewer than 8 examples")])
-def test_cli_bad_config_exits_2_before_starting_flower(tmp_path, overrides, message):
-    import subprocess
-    import sys
+def test_cli_bad_config_exits_2_before_starting_flower(tmp_path, capsys, overrides, message):
+    from qtnet.cli import main
 
     sets = [a for o in overrides for a in ("--set", o)]
-    proc = subprocess.run([sys.executable, "-m", "qtnet.federated", "--config",
-                           "configs/federated/tiny.yaml", *sets,
-                           "--workdir", str(tmp_path / "run")],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
+    code = main(["federated", "--config", "configs/federated/tiny.yaml", *sets,
+                 "--workdir", str(tmp_path / "run")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
     assert len(lines) == 1 and lines[0].startswith(f"qtnet federated: error: {message}")
     assert not (tmp_path / "run").exists()
+
+
+def _stored_run(workdir, overrides=()):
+    from qtnet.federated.config import dump_run
+
+    (workdir / "checkpoints" / "1").mkdir(parents=True)
+    dump_run(load_run("configs/federated/tiny.yaml", list(overrides)),
+             workdir / "federated.yaml")
+
+
+@pytest.mark.parametrize("override, message", [
+    ("federated.clients=3", "federated.clients=2, this config has 3"),
+    ("federated.partition=dirichlet", "federated.partition='iid', this config has 'dirichlet'"),
+    ("federated.alpha=0.1", "federated.alpha=0.5, this config has 0.1"),
+    ("federated.strategy=fedprox", "federated.strategy='fedavg'"),
+    ("federated.local_steps=3", "federated.local_steps=2"),
+    ("optimizer.learning_rate=0.5", "optimizer.learning_rate"),
+    ("training.seed=4", "training.seed=0, this config has 4"),
+    ("model.layers=2", "model.layers=1, this config has 2"),
+    ("privacy.clip_norm=3", "privacy.clip_norm=1.0"),
+])
+def test_resume_with_changed_settings_is_refused(tmp_path, override, message):
+    from qtnet.federated.config import check_resume
+
+    _stored_run(tmp_path)
+    check_resume(tmp_path, load_run("configs/federated/tiny.yaml",
+                                    ["federated.rounds=5", "federated.round_timeout=60"]))
+    with pytest.raises(ConfigError) as err:
+        check_resume(tmp_path, load_run("configs/federated/tiny.yaml", [override]))
+    assert f"{tmp_path} holds a federated run with {message}" in str(err.value)
+    assert "use another --workdir" in str(err.value)
+
+
+def test_resume_under_calibrated_dp_keeps_the_rounds(tmp_path):
+    from qtnet.federated.config import check_resume
+
+    dp = ["privacy.enabled=true", "privacy.target_epsilon=8"]
+    _stored_run(tmp_path, dp)
+    with pytest.raises(ConfigError, match="federated.rounds=2, this config has 3.*may change "
+                                          r"only federated.round_timeout, federated.accept_"
+                                          r"failures\)"):
+        check_resume(tmp_path, load_run("configs/federated/tiny.yaml",
+                                        [*dp, "federated.rounds=3"]))
+    check_resume(tmp_path / "elsewhere", load_run("configs/federated/tiny.yaml"))  # no run
+
+
+def test_cli_refuses_a_changed_resume_with_exit_2(tmp_path, capsys):
+    from qtnet.cli import main
+
+    _stored_run(tmp_path)
+    code = main(["federated", "--config", "configs/federated/tiny.yaml", "--set",
+                 "federated.clients=3", "--workdir", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith(f"qtnet federated: error: {tmp_path} holds a federated run with "
+                             "federated.clients=2, this config has 3")
+    assert not (tmp_path / "flower_logs").exists()      # refused before Flower started

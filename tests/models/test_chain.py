@@ -49,6 +49,9 @@ def test_every_party_and_hand_off_is_metered(results):
     comm = results["comm"]
     assert {f"comm_flops_forward_p{k}" for k in range(4)} <= set(comm)
     assert comm["comm_quantum_qubits"] > 0 and comm["comm_classical_bits"] > 0
+    # 3 steps x 7 device hand-offs (p0 .. p3, twice), forward and back, each moving 8 samples'
+    # dense states: 64 float64 amplitudes and a float64 log-norm
+    assert comm["comm_device_bytes"] == 3 * 7 * 2 * 8 * (64 * 8 + 8)
 
 
 def test_chain_protocol_hands_the_state_along_and_back():

@@ -1,0 +1,65 @@
+"""The server's decisions apart from Flower's processes: when a round may update the global
+model, and FedAdam's moments carried through a checkpoint (a resumed run continues them)."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from qtnet.federated import load_run
+from qtnet.federated.config import FederatedConfig
+from qtnet.federated.local import params_to_arrays
+from qtnet.federated.server import GlobalModel, RoundFailed, check_round
+
+TINY = "configs/federated/tiny.yaml"
+
+
+def test_a_round_with_a_failed_client_completes_unless_failures_are_refused():
+    fed = FederatedConfig(clients=3, round_timeout=30)
+    check_round(1, 3, 3, [], fed)
+    check_round(1, 3, 2, ["client on node 7: ClientApp stopped responding."], fed)
+    check_round(1, 3, 1, [], fed)                      # two timed out: the third counts
+    with pytest.raises(RoundFailed, match=r"^round 2: none of the 3 sampled clients sent an "
+                                          r"update \(client on node 7: boom; 2 sent no reply "
+                                          r"within federated.round_timeout = 30 s\)$"):
+        check_round(2, 3, 0, ["client on node 7: boom"], fed)
+    strict = FederatedConfig(clients=3, round_timeout=30, accept_failures=False)
+    check_round(4, 3, 3, [], strict)
+    with pytest.raises(RoundFailed, match=r"^round 4: 1 of the 3 sampled clients sent no "
+                                          r"update \(1 sent no reply within federated."
+                                          r"round_timeout = 30 s\) and federated."
+                                          r"accept_failures is false; the global model stays "
+                                          r"at round 3$"):
+        check_round(4, 3, 2, [], strict)
+
+
+def test_fedadam_moments_survive_a_checkpoint(tmp_path):
+    pytest.importorskip("flwr", reason="the federated extra (flwr) is not installed")
+    from flwr.serverapp.strategy import FedAdam, FedAvg
+
+    from qtnet.federated.flower_apps import restore_strategy_state, strategy_state
+
+    run = load_run(TINY, ["federated.strategy=fedadam"])
+    strategy = FedAdam()
+    model = GlobalModel(run, tmp_path, lambda p: strategy_state(strategy, p))
+    params = model.setup.state.params
+    assert strategy_state(FedAvg(), params) is None
+    assert all(not np.any(leaf) for leaf in jax.tree.leaves(model.setup.state.opt_state))
+    rng = np.random.default_rng(0)
+    shapes = [a.shape for a in params_to_arrays(params)]
+    strategy.m_t = {str(i): rng.normal(size=s).astype(np.float32) for i, s in enumerate(shapes)}
+    strategy.v_t = {str(i): rng.random(s).astype(np.float32) for i, s in enumerate(shapes)}
+    model.save(1, params, {"eval": {"accuracy": 0.5}, "totals": {}},
+               strategy_state(strategy, params))
+    model.close()
+
+    resumed = FedAdam()
+    again = GlobalModel(run, tmp_path, lambda p: strategy_state(resumed, p))
+    done, _, state = again.restore()
+    again.close()
+    restore_strategy_state(resumed, state)
+    assert done == 1
+    for mine, theirs in ((resumed.m_t, strategy.m_t), (resumed.v_t, strategy.v_t)):
+        assert mine.keys() == theirs.keys()
+        assert all(np.array_equal(mine[k], theirs[k]) for k in mine)
