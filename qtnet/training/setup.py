@@ -162,7 +162,6 @@ def _comm_per_step(config: Config, model) -> dict:
     from qtnet.comm import Estimator, meter
 
     run = model.run_options() if hasattr(model, "run_options") else {}
-    batch = config.training.batch_size
     moved = model.handoff_bytes(batch) if hasattr(model, "handoff_bytes") else None
     report = meter(model.protocol(), Estimator(m.epsilon, m.delta, m.gradient, m.bits),
                    backend=run.get("backend", "mps"), max_bond=run.get("max_bond"),
