@@ -33,6 +33,9 @@ class TreeBackend:
     name: str = "tree"
     state_type: ClassVar[type] = ttn.TTN
 
+    def check_sites(self, n_sites):
+        ttn.check_leaves(n_sites)              # memory grows linearly in the leaves
+
     def encode(self, vector, *, max_bond=None, cutoff=0.0, dtype=None):
         return ttn.from_dense(vector, max_bond=max_bond, dtype=dtype)
 
