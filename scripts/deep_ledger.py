@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
+
 from qtnet.comm.deep_ledger import deep_sign_handoff, deep_sign_ledger, ledger_table
 from qtnet.config import Config, load
+from qtnet.data.grid_deep import propagation_mpo
 
 
 def main(argv=None) -> None:
@@ -22,7 +25,7 @@ def main(argv=None) -> None:
     config.validate()
     m, d = config.model, config.data
     n_sites = d.graph_qubits + (d.hops + 1).bit_length() - 1 + d.feature_qubits
-    t_bond = 9 if d.graph == "grid" else 1          # grid T: (I + 4 shifts) / 5; Kronecker: 1
+    t_bond = propagation_mpo(d, np.float64).bond_cap       # the graph's T, as Alice builds it
     records = deep_sign_ledger(n_sites=n_sites, layers=m.layers, weight_bond=m.weight_bond,
                                max_bond=config.backend.max_bond,
                                batch=config.training.batch_size, n_classes=d.classes,
