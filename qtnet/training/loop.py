@@ -134,6 +134,15 @@ class _RunSteps:
                           f"{self.ckpt.directory}; run the same command to resume", self.stop[0])
 
 
+def _read_summary(workdir: Path) -> dict | None:
+    """The run's ``summary.json``, or None when it is missing or unreadable."""
+    try:
+        summary = json.loads((workdir / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) else None
+
+
 class Trainer:
     """Trains and evaluates run folders; keeps its compiled steps, so a resumed or repeated
     run (or an evaluation) in the same process does not compile again."""
@@ -183,6 +192,15 @@ class Trainer:
             start, state, saved_meta = restored
             echo(f"resumed from the checkpoint at step {start} ({restore_seconds:.2f} s)")
         total = config.training.steps
+        finished_summary = _read_summary(workdir) if start >= total else None
+        if restored is not None and finished_summary is not None:
+            # A finished run run again: nothing to train, and its summary (and the
+            # after-training tasks' results in it) stays as the run wrote it.
+            echo(f"the run finished at step {start}; nothing to train "
+                 f"({workdir / 'summary.json'} kept)")
+            meta = saved_meta or {}
+            return RunResult(workdir, start, start, dict(meta.get("train") or {}),
+                             dict(meta.get("eval") or {}), finished_summary)
         train_step, eval_step = self.compiled(setup)
         log = MetricsLog(workdir, total, resume_step=start, log_every=config.training.log_every,
                          interactive=interactive, echo=echo)

@@ -55,14 +55,18 @@ def test_tiny_trains_stops_resumes_and_evaluates(tmp_path, capsys):
     final_eval = [r for r in records if r["split"] == "eval"][-1]
     assert latest["accuracy"] == pytest.approx(final_eval["accuracy"])
     assert latest["loss"] == pytest.approx(final_eval["loss"], rel=1e-6)
-    # a finished run run again trains nothing and reports its last checkpoint's figures
+    # a finished run run again trains nothing, reports its last checkpoint's figures and
+    # keeps the summary its training wrote
+    written = (Path(run) / "summary.json").read_text()
     assert train_main(["--config", TINY, "--workdir", run], trainer=trainer) == 0
-    done = capsys.readouterr().out.strip().splitlines()[-1]
-    assert done.startswith(f"done: step 4, eval accuracy {final_eval['accuracy']:.4f}, "
-                           f"eval loss {final_eval['loss']:.4f}"), done
-    summary = json.loads((Path(run) / "summary.json").read_text())
-    assert summary["final_eval"] == {k: v for k, v in final_eval.items()
-                                     if k not in ("step", "split")}
+    out = capsys.readouterr().out.strip().splitlines()
+    assert "the run finished at step 4; nothing to train" in out[-2], out
+    assert out[-1].startswith(f"done: step 4, eval accuracy {final_eval['accuracy']:.4f}, "
+                              f"eval loss {final_eval['loss']:.4f}"), out[-1]
+    assert (Path(run) / "summary.json").read_text() == written
+    summary = json.loads(written)
+    assert summary["steps_run"] == 2 and summary["final_eval"] == {
+        k: v for k, v in final_eval.items() if k not in ("step", "split")}
     assert eval_main(["--workdir", run, "--step", "2"], trainer=trainer) == 0
     assert json.loads(capsys.readouterr().out)["step"] == 2
     assert eval_main(["--workdir", run, "--step", "3"], trainer=trainer) == 2
