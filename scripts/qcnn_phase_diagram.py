@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
@@ -136,6 +137,17 @@ def plot(results, path: Path):
     fig.savefig(path, dpi=120)
 
 
+def _no_nan(value):
+    """``value`` with every NaN (a row with no boundary) as None, so the file is strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid16", default="9x7", help="h1 x h2 points at n = 16")
@@ -158,7 +170,8 @@ def main(argv=None) -> int:
         results.append(run(args.large, args.grid64, bond=args.bond, tree_bond=args.tree_bond,
                            steps=args.steps, train_points=16, test_points=8,
                            dense_check=False))
-    out.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    out.with_suffix(".json").write_text(json.dumps(_no_nan(results), indent=1,
+                                                   allow_nan=False))
     plot(results, out.with_suffix(".png"))
     print(f"wrote {out.with_suffix('.png')} and {out.with_suffix('.json')}")
     return 0
