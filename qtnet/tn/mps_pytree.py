@@ -34,12 +34,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qtnet.tn.log_scaled import LogScaled
 from qtnet.tn.shapes import BatchScalar, BondRanks, SchmidtValues, SiteTensors, StateVector
 
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class MPS:
+class MPS(LogScaled):
     """A matrix product state with fixed shapes; see the module docstring for layout."""
 
     tensors: SiteTensors
@@ -63,15 +64,6 @@ class MPS:
     @property
     def dtype(self):
         return self.tensors.dtype
-
-    @property
-    def norm(self) -> jax.Array:
-        return jnp.exp(self.log_norm)
-
-    @property
-    def fidelity_estimate(self) -> jax.Array:
-        """Product of (1 - discarded weight) over every truncation this state went through."""
-        return jnp.exp(self.log_fidelity)
 
     def bond_dims(self, rtol: float | None = None) -> BondRanks:
         """Bond dimensions in use: the number of non-negligible Schmidt values per bond."""

@@ -31,13 +31,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qtnet.tn.log_scaled import LogScaled
 from qtnet.tn.mps import MPS, default_dtype, real_dtype
 from qtnet.tn.shapes import StateVector, VectorLike
 
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class TTN:
+class TTN(LogScaled):
     """A binary tree tensor network with fixed shapes; see the module docstring for layout."""
 
     levels: tuple
@@ -63,15 +64,6 @@ class TTN:
     @property
     def dtype(self):
         return self.levels[0].dtype
-
-    @property
-    def norm(self) -> jax.Array:
-        return jnp.exp(self.log_norm)
-
-    @property
-    def fidelity_estimate(self) -> jax.Array:
-        """Kept weight of every truncation behind this state (1 when exact)."""
-        return jnp.exp(self.log_fidelity)
 
     def max_bond_used(self) -> int:
         """The largest numerical rank of a parent bond (on the host: a number to report)."""
