@@ -125,9 +125,11 @@ class _Fuser:
         if k < 0:
             self.pending[p] = u if self.pending[p] is None else u @ self.pending[p]
             return
-        left = self.pos[k] == p
-        self.mats[k] = self.xp.kron(u, self.eye) @ self.mats[k] if left else \
-            self.xp.kron(self.eye, u) @ self.mats[k]
+        d, m = self.d, self.mats[k]
+        if self.pos[k] == p:            # u (x) 1 on the rows "(o1 o2)": u on o1
+            self.mats[k] = (u @ m.reshape(d, d ** 3)).reshape(d * d, d * d)
+        else:                           # 1 (x) u: u on o2, for each o1
+            self.mats[k] = (u @ m.reshape(d, d, d * d)).reshape(d * d, d * d)
 
     def pair(self, m, a: int, b: int, back: bool = False) -> bool:
         """``m`` (first index qubit a) on qubits (a, b), routed to neighbouring sites (and
@@ -153,7 +155,8 @@ class _Fuser:
         k = self.last[i]
         if k >= 0 and k == self.last[i + 1]:              # same pair, nothing in between
             merged = m @ self.mats[k]
-            if self.xp is np and np.abs(merged - self.eye_pair).max() <= IDENTITY_ATOL:
+            if self.xp is np and abs(merged[0, 0] - 1) <= IDENTITY_ATOL \
+                    and np.abs(merged - self.eye_pair).max() <= IDENTITY_ATOL:
                 self.alive[k] = False
                 self.last[i], self.last[i + 1] = self.before[k]
             else:
