@@ -105,7 +105,8 @@ class DenseBackend:
         if _concrete(state):            # a simulated circuit's read-out: no XLA compile
             values = dense_host.expectation_local_host(np.asarray(state.amplitudes),
                                                        local_ops, state.phys_dim)
-            return jax.device_put(np.real(np.sum(coeffs * values)))
+            value = np.real(np.sum(coeffs * values))
+            return jax.device_put(value.astype(real_dtype(state.dtype)))
         return _pauli_sum(state, jnp.asarray(coeffs), jnp.asarray(local_ops))
 
     def expectation_mpo(self, state, mpo):
