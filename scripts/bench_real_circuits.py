@@ -17,6 +17,7 @@ qtnet also reports the same run repeated on the same program (rerun).
     python scripts/bench_real_circuits.py                             # the generated suite
     python scripts/bench_real_circuits.py --circuits grover:8:4 random:10:400 --tools qtnet-mps
     python scripts/bench_real_circuits.py --plot docs/bench_real_circuits.png   # from --out
+    python scripts/bench_real_circuits.py --markdown --out benchmarks/results/bench_real_circuits_mqt.json
 """
 
 from __future__ import annotations
@@ -192,6 +193,8 @@ def main(argv=None) -> int:
     parser.add_argument("--keep-cache", action="store_true")
     parser.add_argument("--out", default="bench_results/bench_real_circuits.json")
     parser.add_argument("--plot", help="write this PNG from --out's results and stop")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print --out's results as BENCHMARKS.md's table and stop")
     parser.add_argument("--case", nargs=2, help=argparse.SUPPRESS)   # internal: tool spec
     args = parser.parse_args(argv)
     if args.case:
@@ -199,6 +202,8 @@ def main(argv=None) -> int:
         return 0
     if args.plot:
         return plot(args.out, args.plot)
+    if args.markdown:
+        return markdown(args.out)
     specs = args.circuits
     if args.suite == "mqt":
         manifest = mqt_manifest()
@@ -248,6 +253,40 @@ def main(argv=None) -> int:
         json.dump({"cpu_count": os.cpu_count(), "blas_threads": args.blas_threads,
                    "load_average": os.getloadavg(), "results": rows}, f, indent=1)
     print(f"wrote {args.out}")
+    return 0
+
+
+def markdown(results: str) -> int:
+    """One row per circuit: quimb's wall, qtnet-mps's (rerun) and their ratio (bold above
+    1/2), qtnet-dense's, bonds and errors against the exact value."""
+    with open(results) as f:
+        rows = json.load(f)["results"]
+    by = {(r["circuit"], r["tool"]): r for r in rows}
+    circuits = list(dict.fromkeys(r["circuit"] for r in rows))
+    print("| circuit | n | gates | quimb-mps s | qtnet-mps s (rerun) | ratio | "
+          "qtnet-dense s (rerun) | bond qtnet / quimb | error qtnet-mps / quimb |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+    def wall(r):
+        if r is None:
+            return "–"
+        if "seconds" not in r:
+            return r.get("status", "failed")
+        rerun = f" ({r['rerun_s']:.2f})" if "rerun_s" in r else ""
+        return f"{r['seconds']:.2f}{rerun}"
+
+    for c in circuits:
+        q, m, d = (by.get((c, t)) for t in ("quimb-mps", "qtnet-mps", "qtnet-dense"))
+        known = next(r for r in (m, q, d) if r is not None and "n" in r)
+        ratio = m.get("ratio_to_quimb") if m else None
+        ratio = "qtnet only" if ratio is None else (f"**{ratio:.2f}**" if ratio > 0.5
+                                                    else f"{ratio:.2f}")
+        bond = " / ".join(str(r["bond"]) if r and "bond" in r else "–" for r in (m, q))
+        err = " / ".join(f"{r['error_vs_exact']:.0e}" if r and "error_vs_exact" in r else "–"
+                         for r in (m, q))
+        print(f"| {c.removeprefix('mqt:').removesuffix('.qasm')} | {known['n']} | "
+              f"{known['gates']} | {wall(q)} | {wall(m)} | {ratio} | {wall(d)} | {bond} | "
+              f"{err} |")
     return 0
 
 

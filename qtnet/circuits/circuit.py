@@ -74,6 +74,10 @@ def _concrete_values(params):
 def named_matrix(name: str, params, dtype):
     """The matrix of a named gate; concrete ones come from a cache (circuits repeat gates)."""
     params = tuple(params)
+    try:                                # plain floats (QASM angles): a key as they are
+        return _MATRICES[(name, params, dtype)]
+    except (KeyError, TypeError):       # not cached yet, or unhashable (arrays, tracers)
+        pass
     key = _concrete_values(params)
     if key is None:
         return gate_matrix(name, params[0] if name.upper() == "SU4" and params else params,
@@ -84,6 +88,8 @@ def named_matrix(name: str, params, dtype):
             _MATRICES.clear()
         arg = params[0] if name.upper() == "SU4" and params else params
         _MATRICES[key] = gate_matrix(name, arg, np.dtype(dtype), xp=np)
+    if all(type(p) is float for p in params):
+        _MATRICES[(name, params, dtype)] = _MATRICES[key]
     return _MATRICES[key]
 
 

@@ -227,13 +227,17 @@ class _Parser:
             raise QasmError(f"line {line}: unsupported or undefined gate {name!r}")
 
 
+_QASM3_HEADER = re.compile(r"(?:\s|//[^\n]*|/\*.*?\*/)*OPENQASM\s+3(\.\d+)?\s*;", re.S)
+"""The first statement, after comments: ``OPENQASM 3;`` (matched, not split: the whole
+program would be split twice)."""
+
+
 def from_qasm(text: str) -> Circuit:
     """Parse an OpenQASM 2.0 or 3 program (told apart by its ``OPENQASM`` header) into a
     :class:`Circuit` (raises :class:`QasmError`)."""
     if not isinstance(text, str):
         raise QasmError(f"from_qasm expects the program text, got {type(text).__name__}")
-    first = split_statements(text)[:1]
-    if first and re.match(r"^OPENQASM\s+3(\.\d+)?$", first[0][1]):
+    if _QASM3_HEADER.match(text):
         return from_qasm3(text)
     return _Parser(text).parse()
 

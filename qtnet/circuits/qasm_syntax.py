@@ -4,6 +4,7 @@ expressions."""
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
@@ -22,7 +23,16 @@ class QasmError(ValueError):
 def evaluate_expression(text: str, env: dict[str, float] | None = None) -> float:
     """Evaluate a QASM parameter expression (numbers, pi, + - * / ^, sin cos ... ln sqrt);
     anything that does not give a finite number is a QasmError naming the expression."""
-    env = {"pi": math.pi, **(env or {})}
+    items = tuple(env.items()) if env else ()
+    try:
+        return _evaluate(text, items)
+    except TypeError:                   # an unhashable value in env: evaluate uncached
+        return _evaluate.__wrapped__(text, items)
+
+
+@functools.lru_cache(maxsize=4096)      # circuits repeat their angles (pi/2, the same theta)
+def _evaluate(text: str, env_items: tuple) -> float:
+    env = {"pi": math.pi, **dict(env_items)}
     try:
         tree = ast.parse(text.replace("^", "**"), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -78,6 +88,9 @@ def check_arity(line: int, name: str, n_params: int, params, n_qubits: int, qubi
 
 def split_args(text: str) -> list[str]:
     """Split on commas at parenthesis depth 0."""
+    if "(" not in text:                 # the common case: plain operands or numbers
+        out = [t.strip() for t in text.split(",")]
+        return out[:-1] if not out[-1] else out
     out, depth, cur = [], 0, ""
     for ch in text:
         if ch == "(":

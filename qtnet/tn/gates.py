@@ -38,9 +38,9 @@ def _controlled(u, xp=jnp) -> jnp.ndarray:
 
 
 FIXED_2Q = {
-    "CNOT": np.asarray(_controlled(FIXED_1Q["X"])),
+    "CNOT": _controlled(FIXED_1Q["X"], xp=np),      # numpy: no XLA compile at import
     "CZ": np.diag([1, 1, 1, -1]).astype(float),
-    "CY": np.asarray(_controlled(FIXED_1Q["Y"])),
+    "CY": _controlled(FIXED_1Q["Y"], xp=np),
     "SWAP": np.eye(4)[[0, 2, 1, 3]],
 }
 FIXED_2Q["CX"] = FIXED_2Q["CNOT"]
@@ -120,8 +120,8 @@ PARAM_1Q = {"RX": (rx, 1), "RY": (ry, 1), "RZ": (rz, 1), "P": (phase, 1), "U1": 
             "U3": (u3, 3), "U": (u3, 3)}
 PARAM_2Q = {"RZZ": (rzz, 1), "RXX": (rxx, 1), "SU4": (su4, 15)}
 # Controlled one-qubit gates (control = first qubit), named as in qelib1.
-FIXED_2Q.update({"CH": np.asarray(_controlled(FIXED_1Q["H"])),
-                 "CSX": np.asarray(_controlled(FIXED_1Q["SX"]))})
+FIXED_2Q.update({"CH": _controlled(FIXED_1Q["H"], xp=np),
+                 "CSX": _controlled(FIXED_1Q["SX"], xp=np)})
 for _name, (_fn, _count) in {"CRX": (rx, 1), "CRY": (ry, 1), "CRZ": (rz, 1),
                              "CU1": (phase, 1), "CP": (phase, 1), "CU3": (u3, 3)}.items():
     PARAM_2Q[_name] = ((lambda fn: lambda *p, xp=jnp: _controlled(fn(*p, xp=xp), xp))(_fn),

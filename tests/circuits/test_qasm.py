@@ -93,3 +93,36 @@ def test_controlled_hadamard_and_phase_gates():
     assert c.expectation("Z1") == pytest.approx(1.0)       # cp(pi) = CZ turns |1-> into |1+>
     without = from_qasm('OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; x q; h q[1]; h q[1];')
     assert without.expectation("Z1") == pytest.approx(-1.0)
+
+
+def test_header_after_comments_picks_the_reader_and_angles_repeat():
+    """``OPENQASM 3;`` after comments reads as QASM 3; repeated and user-gate angles (cached
+    by expression and environment) give the gates the text says."""
+    from qtnet.circuits.qasm_syntax import split_args
+
+    text3 = ('// a comment\n/* a\nblock */ OPENQASM 3.0;\ninclude "stdgates.inc";\n'
+             "qubit[2] q;\nh q[0];\ncx q[0], q[1];\n")
+    assert len(from_qasm(text3)) == 2
+    with pytest.raises(QasmError):              # the QASM 2 reader refuses `qubit`
+        from_qasm(text3.replace("OPENQASM 3.0", "OPENQASM 2.0"))
+    text = ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\n'
+            "gate g(t) a { rz(t) a; rz(t/2) a; }\n"
+            "rz(pi/2) q[0];\nrz(pi/2) q[1];\ng(1) q[0];\ng(2) q[0];\nrz(1) q[1];\n")
+    ops = from_qasm(text).ops
+    assert [(op.name, op.qubits, op.params) for op in ops] == [
+        ("RZ", (0,), (np.pi / 2,)), ("RZ", (1,), (np.pi / 2,)), ("RZ", (0,), (1.0,)),
+        ("RZ", (0,), (0.5,)), ("RZ", (0,), (2.0,)), ("RZ", (0,), (1.0,)), ("RZ", (1,), (1.0,))]
+    assert split_args(" q[0], q[1] ") == ["q[0]", "q[1]"] and split_args("") == []
+    assert split_args("sin(a, b), 2") == ["sin(a, b)", "2"]
+
+
+def test_cached_gate_matrices_follow_their_parameters():
+    from qtnet.circuits.circuit import named_matrix
+    from qtnet.tn.gates import gate_matrix
+
+    for params in [(0.3,), (np.float64(0.3),), (0.7,), (1,), (0.3, 0.1, 0.2)]:
+        name = "RZ" if len(params) == 1 else "U3"
+        for _ in range(2):                      # computed, then from the cache
+            got = named_matrix(name.lower(), params, np.complex128)
+            np.testing.assert_allclose(got, gate_matrix(name, params, np.complex128, xp=np),
+                                       atol=1e-15)

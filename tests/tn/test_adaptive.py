@@ -100,3 +100,26 @@ def test_host_readout_equals_the_compiled_one():
                                                           observable)) == pytest.approx(
         float(tn.backends.get("dense").expectation_pauli(
             tn.backends.get("dense").encode(psi), observable)), abs=1e-10)
+
+
+def test_real_circuit_runs_in_real_arithmetic(monkeypatch):
+    """H, CZ, CNOT, SWAP and RY gates from |0...0>: real LAPACK, the dense state exactly;
+    one T gate makes the same circuit complex."""
+    n, rng = 6, np.random.default_rng(8)
+    names = ("CZ", "CNOT", "SWAP")
+    ops = [(FIXED_1Q["H"], (q,)) for q in range(n)]
+    for _ in range(30):
+        a, b = (int(q) for q in rng.choice(n, 2, replace=False))
+        ops.append((FIXED_2Q[names[int(rng.integers(3))]], (a, b)))
+        ops.append((np.asarray(tn.gates.ry(rng.uniform(0, 6.3))), (a,)))
+    seen = []
+    svd_functions = adaptive._svd_functions
+    monkeypatch.setattr(adaptive, "_svd_functions",
+                        lambda dtype: seen.append(np.dtype(dtype)) or svd_functions(dtype))
+    for extra, work in (([], np.float64), ([(FIXED_1Q["T"], (2,))], np.complex128)):
+        circuit = ops[:40] + extra + ops[40:]
+        state = _host_run(compile_program(circuit, n), n, 8, 1e-24)
+        assert seen.pop() == work
+        assert state.tensors.dtype == jnp.complex128
+        np.testing.assert_allclose(np.asarray(tn.to_dense(state)),
+                                   dense_reference(n, circuit), atol=1e-12)

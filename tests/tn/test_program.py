@@ -143,3 +143,16 @@ def test_all_pairs_cnots_route_there_and_back():
     assert len(compile_program(ops, n).sites) == back
     with pytest.raises(ValueError, match="routing"):
         compile_program(ops, n, routing="nearest")
+
+
+@pytest.mark.parametrize("n, lazy_kept", [(4, False), (5, True)])
+def test_auto_routing_keeps_lazy_only_if_much_shorter(n, lazy_kept):
+    """Two controls reaching across a register: lazily 10 vs 13 gates there and back at n = 4
+    (not a quarter fewer: there and back is kept), 18 vs 25 at n = 5 (lazy is kept)."""
+    cnot = FIXED_2Q["CNOT"]
+    ops = [(cnot, (0, q)) for q in range(1, n)] + [(cnot, (1, q)) for q in range(2, n)]
+    lazy, back = (compile_program(ops, n, routing=r) for r in ("lazy", "back"))
+    assert len(lazy.sites) < len(back.sites)
+    auto = compile_program(ops, n)
+    assert auto.sites.tolist() == (lazy if lazy_kept else back).sites.tolist()
+    np.testing.assert_allclose(run_program_dense(n, auto), dense_reference(n, ops), atol=1e-12)

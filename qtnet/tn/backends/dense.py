@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn import dense
+from qtnet.tn import dense, dense_host
 from qtnet.tn.backends import register
 from qtnet.tn.mpo import pauli_terms
 from qtnet.tn.mps import default_dtype, real_dtype
@@ -27,6 +27,11 @@ def _pauli_sum(state, coeffs, local_ops):
     """One compiled read-out per number of terms, whatever the observable."""
     values = dense.expectation_local(state, local_ops)
     return jnp.real(jnp.sum(coeffs.astype(values.dtype) * values))
+
+
+def _concrete(state) -> bool:
+    """An unbatched state of concrete arrays (not being traced)."""
+    return not isinstance(state.amplitudes, jax.core.Tracer) and state.amplitudes.ndim == 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,8 +55,9 @@ class DenseBackend:
         dense.check_size(n_qubits)
         amplitudes = np.zeros(2 ** n_qubits, dtype)
         amplitudes[0] = 1.0
-        return dense.DenseState(jnp.asarray(amplitudes),
-                                jnp.asarray(np.zeros((), real_dtype(dtype))), n_qubits, 2)
+        # device_put, not jnp.asarray: the latter compiles a small program per shape.
+        return dense.DenseState(*jax.device_put((amplitudes, np.zeros((), real_dtype(dtype)))),
+                                n_qubits, 2)
 
     def astype(self, state, dtype):
         return dataclasses.replace(state, amplitudes=state.amplitudes.astype(dtype))
@@ -66,6 +72,11 @@ class DenseBackend:
         return dense.apply_two_site_sequence(state, sites, gates)
 
     def apply_program(self, state, program: GateProgram, *, max_bond=None, cutoff=0.0):
+        if _concrete(state) and not program.traced:
+            # Concrete gates: numpy gate by gate, no scan to compile (qtnet.tn.dense_host).
+            psi = dense_host.apply_program_host(np.asarray(state.amplitudes), program.sites,
+                                                program.gates, program.final, state.phys_dim)
+            return dataclasses.replace(state, amplitudes=jax.device_put(psi))
         return _run_program(state, jnp.asarray(program.sites), program.gates, program.final)
 
     def apply_mpo(self, mpo, state, *, max_bond=None, cutoff=0.0):
@@ -91,6 +102,11 @@ class DenseBackend:
 
     def expectation_pauli(self, state, observable):
         coeffs, local_ops = pauli_terms(observable, state.n_sites)
+        if _concrete(state):            # a simulated circuit's read-out: no XLA compile
+            values = dense_host.expectation_local_host(np.asarray(state.amplitudes),
+                                                       local_ops, state.phys_dim)
+            value = np.real(np.sum(coeffs * values))
+            return jax.device_put(value.astype(real_dtype(state.dtype)))
         return _pauli_sum(state, jnp.asarray(coeffs), jnp.asarray(local_ops))
 
     def expectation_mpo(self, state, mpo):
