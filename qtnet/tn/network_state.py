@@ -373,14 +373,15 @@ def _all_gates(state: NetworkState):
     return list(state.order)
 
 
-def _check_open(k: int, d: int, what: str) -> None:
+def check_open(k: int, d: int, what: str) -> None:
+    """Refuse a result with more than ``2^MAX_OPEN_QUBITS`` entries."""
     if k * math.log2(d) > MAX_OPEN_QUBITS:
         raise ValueError(f"{what} would have {d}^{k} entries; at most 2^{MAX_OPEN_QUBITS}")
 
 
 def amplitudes(state: NetworkState, paths: PathCache = PATHS):
     """The full state vector ``[d^n]``, norm included (small ``n`` only)."""
-    _check_open(state.n_sites, state.phys_dim, "the state vector")
+    check_open(state.n_sites, state.phys_dim, "the state vector")
     b = _Builder(state.phys_dim)
     out = _ket(b, state, _all_gates(state), range(state.n_sites))
     spec, arrays = b.spec(tuple(out[q] for q in range(state.n_sites)))
@@ -407,7 +408,7 @@ def reduced_density_matrix(state: NetworkState, sites: Sequence[int],
     """``rho [d^k, d^k]`` of ``sites`` (in the given order), trace one, light cone applied:
     ``rho[x, y] = <x| Tr_rest |psi><psi| |y>`` (rows: ket, columns: bra)."""
     sites = [int(q) for q in sites]
-    _check_open(2 * len(sites), state.phys_dim, "the reduced density matrix")
+    check_open(2 * len(sites), state.phys_dim, "the reduced density matrix")
     kept, active = light_cone(state, sites)
     b = _Builder(state.phys_dim)
     ket = _ket(b, state, kept, active)

@@ -1,4 +1,4 @@
-"""Network types behind one interface: ``get("mps" | "dense" | "tree" | "tn")`` returns a :class:`Backend`.
+"""Network types behind one interface: ``get("mps" | "dense" | "tree" | "tn")`` -> :class:`Backend`.
 
 A new network type is one module defining a frozen backend class (see :mod:`.base`) that it
 registers with :func:`register`, imported at the bottom of this file.

@@ -55,6 +55,16 @@ def _pauli_sum(state, coeffs, terms):
     return jnp.real(jnp.sum(coeffs.astype(values.dtype) * values))
 
 
+# Every read-out is one compiled network per structure (eagerly, each einsum would compile on
+# its own).
+_overlap = jax.jit(ns.overlap)
+_norm_squared = jax.jit(ns.norm_squared)
+_amplitudes = jax.jit(ns.amplitudes)
+_amplitude = jax.jit(ns.amplitude, static_argnums=1)
+_marginal = jax.jit(ns.marginal_probabilities, static_argnums=1)
+_expectation_mpo = jax.jit(ns.expectation_mpo)
+
+
 def brickwork_wires(n: int, offset: int) -> tuple[list[tuple[int, int]], list[int]]:
     """The pairs ``(i, i + 1)`` of a brickwork layer from ``offset`` and the sites no pair
     covers."""
@@ -151,27 +161,28 @@ class NetworkBackend:
         return state                    # exact: nothing to truncate
 
     def overlap(self, bra, ket):
-        return ns.overlap(bra, ket)
+        return _overlap(bra, ket)
 
     def norm(self, state):
-        return jnp.sqrt(ns.norm_squared(state)) * jnp.exp(state.log_norm)
+        return jnp.sqrt(_norm_squared(state)) * jnp.exp(state.log_norm)
 
     def expectation_pauli(self, state, observable):
         coeffs, local_ops = pauli_terms(observable, state.n_sites)
         return _pauli_sum(state, jnp.asarray(coeffs), ns.local_terms(local_ops))
 
     def expectation_mpo(self, state, mpo):
-        return ns.expectation_mpo(state, mpo)
+        return _expectation_mpo(state, mpo)
 
     def marginal_probabilities(self, state, n_first):
-        return ns.marginal_probabilities(state, n_first)
+        return _marginal(state, int(n_first))
 
     def amplitudes(self, state):
-        return ns.amplitudes(state)
+        ns.check_open(state.n_sites, state.phys_dim, "the state vector")
+        return _amplitudes(state)
 
     def amplitude(self, state, bits):
         """``<bits|psi>`` of one basis string, norm included (any ``n``)."""
-        return ns.amplitude(state, bits)
+        return _amplitude(state, tuple(int(x) for x in bits))
 
     def sample(self, key, state, n_samples):
         _unsupported("sampling", "'mps' (or marginal_probabilities here)")
