@@ -733,6 +733,8 @@ def markdown(result) -> str:
     out = []
     for key, ratio_keys in (("mps", ("mps_ratios",)), ("dense", ("dense_ratios", "tn_ratios"))):
         rows = result[key]
+        if not rows:
+            continue
         tools = [t for t in (MPS_TOOLS if key == "mps" else DENSE_TOOLS)
                  if any(r["tool"] == t for r in rows)]
         # Ratio columns of the qtnet tools that ran (older result files have no tn_ratios).

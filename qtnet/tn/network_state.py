@@ -141,11 +141,15 @@ def append_blocks(state: NetworkState, blocks, order=None) -> NetworkState:
         act; default: block by block.
     """
     d, n = state.phys_dim, state.n_sites
-    new = []
-    for gates, wires in blocks:
+    new, where = [], {}                  # non-empty blocks; their index among them
+    for i, (gates, wires) in enumerate(blocks):
         wires = tuple(tuple(int(q) for q in w) for w in wires)
         gates = jnp.asarray(gates)
-        arity = len(wires[0]) if wires else 1
+        if not wires:
+            if gates.shape[:1] != (0,):
+                raise ValueError(f"{gates.shape[0]} gates but no sites for them")
+            continue
+        arity = len(wires[0])
         shape = (len(wires), d ** arity, d ** arity)
         if gates.shape != shape:
             raise ValueError(f"{len(wires)} gates of {arity} site(s): expected shape {shape}, "
@@ -154,12 +158,14 @@ def append_blocks(state: NetworkState, blocks, order=None) -> NetworkState:
             if len(w) != arity or len(set(w)) != arity or not all(0 <= q < n for q in w):
                 raise ValueError(f"gate sites {w}: expected {arity} distinct sites in "
                                  f"0..{n - 1}")
+        where[i] = len(new)
         new.append((gates, wires))
-    if order is None:
-        order = [(i, j) for i, (_, w) in enumerate(new) for j in range(len(w))]
-    order = tuple((int(i), int(j)) for i, j in order)
-    if sorted(order) != [(i, j) for i, (_, w) in enumerate(new) for j in range(len(w))]:
+    everything = [(i, j) for i in where for j in range(len(new[where[i]][1]))]
+    order = everything if order is None else [(int(i), int(j)) for i, j in order]
+    if sorted(order) != sorted(everything):
         raise ValueError("a gate order must list every gate of the new blocks once")
+    if not new:
+        return state
     dtype = jnp.result_type(state.dtype, *(g.dtype for g, _ in new))
     state = astype(state, dtype)
     base = len(state.blocks)
@@ -167,7 +173,7 @@ def append_blocks(state: NetworkState, blocks, order=None) -> NetworkState:
         state, blocks=state.blocks + tuple(g.astype(dtype) for g, _ in new),
         wires=state.wires + tuple(w for _, w in new),
         unitary=state.unitary + tuple(_is_unitary(g) for g, _ in new),
-        order=state.order + tuple((base + i, j) for i, j in order))
+        order=state.order + tuple((base + where[i], j) for i, j in order))
 
 
 def astype(state: NetworkState, dtype) -> NetworkState:
@@ -272,9 +278,9 @@ class _Builder:
 
 def _ket(b: _Builder, state: NetworkState, kept, sites) -> dict[int, int]:
     """The ket part on ``sites``; returns each site's open (output) index."""
-    labels = {q: i for q, i in zip(sorted(sites), b.new(len(sites)))}
     if not state.product:                # one tensor: every site is in the network
-        labels = dict(zip(range(state.n_sites), b.new(state.n_sites)))
+        sites = range(state.n_sites)
+    labels = dict(zip(sorted(sites), b.new(len(sites))))
     b.initial(state, sorted(labels), labels)
     b.gates(state, kept, labels, conj=False)
     return labels

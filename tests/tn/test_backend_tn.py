@@ -199,9 +199,10 @@ def test_circuits_and_the_command_line_run_on_tn(capsys):
     from qtnet.cli import main
 
     circ = Circuit(5).h(0).cnot(0, 1).ry(2, 0.3).cnot(1, 3).cz(2, 4).rx(4, 1.1)
-    for obs in ("Z3", [(0.5, "X0 X1"), (0.2, "Z4 Y2")]):
-        assert circ.expectation(obs, backend="tn") == pytest.approx(
-            circ.expectation(obs, backend="dense"), abs=1e-12)
+    singles = Circuit(2).h(0).ry(1, 0.4)                     # a program with no two-site gate
+    for c, obs in ((circ, "Z3"), (circ, [(0.5, "X0 X1"), (0.2, "Z4 Y2")]), (singles, "X0 Z1")):
+        assert c.expectation(obs, backend="tn") == pytest.approx(
+            c.expectation(obs, backend="dense"), abs=1e-12)
     assert main(["simulate", "example", "--observable", "Z0", "--backend", "tn", "--x64",
                  "--json"]) == 0
     assert '"backend": "tn"' in capsys.readouterr().out
