@@ -737,8 +737,8 @@ def markdown(result) -> str:
             continue
         tools = [t for t in (MPS_TOOLS if key == "mps" else DENSE_TOOLS)
                  if any(r["tool"] == t for r in rows)]
-        # Ratio columns of the qtnet tools that ran (older result files have no tn_ratios).
-        ratio_keys = [k for k in ratio_keys if result.get(k) or k == ratio_keys[0]]
+        # Ratio columns where a qtnet tool and an anchor both ran (older files: no tn_ratios).
+        ratio_keys = [k for k in ratio_keys if result.get(k)]
         ratios_of = {k: {(r["n"], r["depth"], r["chi"]): r for r in result.get(k, [])}
                      for k in ratio_keys}
         cells = {(r["n"], r["depth"], r["chi"], r["tool"]): r for r in rows}
