@@ -260,6 +260,8 @@ def test_refusals_name_the_backend_to_use():
             jnp.array([0]))
     with pytest.raises(ValueError, match="expected 2 distinct sites in 0..3"):
         TN.apply_two_site_sequence(state, [3], jnp.eye(4)[None])
+    with pytest.raises(ValueError, match="expected single \\[D, 4, 2, 2\\]"):
+        TN.apply_brickwork(state, jnp.zeros((2, 3, 2, 2)), jnp.zeros((2, 2, 4, 4)))
     with pytest.raises(ValueError, match="at most 2\\^26"):
         TN.amplitudes(TN.product_state("0" * 30, dtype=C128))
 

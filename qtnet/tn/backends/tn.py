@@ -8,7 +8,11 @@ is built, so a local observable of a shallow circuit is exact at any ``n``.
 
 What a lazy network cannot do cheaply is refused with the backend to use instead: MPO
 application, sums and Hadamard products of states (they change the network's topology into
-something no circuit read-out needs) and sampling.
+something no circuit read-out needs) and sampling. A state's structure grows with every gate,
+so it cannot be the carry of a ``lax.scan`` over layers (the Figure 2 classifier scans its
+layers): this backend is for circuits (``Circuit``, ``qtnet simulate``) and losses written as
+one sequence of gates and a read-out. Gradients are reverse mode (``jax.grad``,
+``value_and_grad``; gates are unstacked under a ``custom_vjp``).
 
 ``auto`` rule (:func:`cheaper_than_statevector`): the network wins when its planned
 contraction (multiply-adds, summed over the observable's terms and the norm) costs less
@@ -110,6 +114,11 @@ class NetworkBackend:
         single, pairs = jnp.asarray(single), jnp.asarray(pairs)
         n, d = state.n_sites, state.phys_dim
         depth = single.shape[0]
+        if single.shape[1:] != (n, d, d) or pairs.shape[:1] != (depth,) or \
+                pairs.shape[1:] != (n // 2, d * d, d * d):
+            raise ValueError(f"brickwork on {n} sites: expected single [D, {n}, {d}, {d}] and "
+                             f"pairs [D, {n // 2}, {d * d}, {d * d}], got {single.shape} and "
+                             f"{pairs.shape}")
         blocks, slots = [], {}
         for parity in (0, 1):
             layers = range(parity, depth, 2)
