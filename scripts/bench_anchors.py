@@ -17,6 +17,9 @@ remaining sizes are reported "skipped" - the table shows every cell, never hides
 Tools (``--tools``):
   qtnet-mps     qtnet.tn MPS, one jitted value_and_grad (lax.scan over layer pairs)
   qtnet-dense   qtnet.tn.dense statevector, jitted
+  qtnet-tn      qtnet's tn backend: <0|U^dagger Z U|0> as one network, light-cone simplified,
+                cotengra path found once, contracted with JAX; one jitted value_and_grad
+                (an exact tool: it runs at the --dense-n sizes, e.g. --dense-n 20 100)
   quimb-mps     quimb CircuitMPS (cutoff 0, max_bond chi) traced under jax.jit
   tcng-mps      TensorCircuit-NG MPSCircuit, jax backend, K.jit(K.value_and_grad)
   tcng-dense    TensorCircuit-NG Circuit, jax backend, K.jit(K.value_and_grad)
@@ -41,10 +44,12 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MPS_TOOLS = ("qtnet-mps", "quimb-mps", "tcng-mps", "pennylane-mps")
-DENSE_TOOLS = ("qtnet-dense", "tcng-dense", "pennylane-dense")
-QTNET_TOOLS = ("qtnet-mps", "qtnet-dense")
+DENSE_TOOLS = ("qtnet-dense", "qtnet-tn", "tcng-dense", "pennylane-dense")
+QTNET_TOOLS = ("qtnet-mps", "qtnet-dense", "qtnet-tn")
 GRAD_HEAD = 256          # gradient entries kept per row (layer-major: the first layers)
-COMPILING = {"qtnet-mps", "qtnet-dense", "quimb-mps", "tcng-mps", "tcng-dense", "pennylane-dense"}
+COMPILING = {"qtnet-mps", "qtnet-dense", "qtnet-tn", "quimb-mps", "tcng-mps", "tcng-dense",
+             "pennylane-dense"}
+EXACT_ANCHORS = {"tcng-dense", "pennylane-dense"}
 
 
 def brickwork_bond_bound(n: int, depth: int) -> int:
@@ -78,6 +83,27 @@ def _qtnet_step(n, depth, chi, dtype, backend):
     from bench_circuit import brickwork_loss
 
     loss = brickwork_loss(n, depth, chi, jnp.dtype(dtype), backend)
+    return jax.jit(jax.value_and_grad(loss))
+
+
+def _qtnet_tn_step(n, depth, dtype):
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from qtnet.tn import backends
+    from qtnet.tn.gates import FIXED_2Q, ry
+
+    net = backends.get("tn")
+    dtype = jnp.dtype(dtype)
+    pairs = jnp.broadcast_to(jnp.asarray(FIXED_2Q["CZ"], dtype), (depth, n // 2, 4, 4))
+    zero = np.tile([1.0, 0.0], (n, 1))
+
+    def loss(theta):
+        state = net.apply_brickwork(net.product_state(zero, dtype=dtype),
+                                    ry(theta).astype(dtype), pairs)
+        return net.expectation_pauli(state, f"Z{n // 2}")
+
     return jax.jit(jax.value_and_grad(loss))
 
 
@@ -168,6 +194,8 @@ def make_step(tool: str, n: int, depth: int, chi: int, dtype: str):
         return _qtnet_step(n, depth, chi, dtype, "mps")
     if tool == "qtnet-dense":
         return _qtnet_step(n, depth, chi, dtype, "dense")
+    if tool == "qtnet-tn":
+        return _qtnet_tn_step(n, depth, dtype)
     if tool == "quimb-mps":
         return _quimb_step(n, depth, chi, dtype)
     if tool == "tcng-mps":
@@ -303,7 +331,8 @@ def summarise(result, tolerance: float) -> dict:
     result["agreement"] = ([a for a in agree if a["tools"] > 1]
                            + agreement(dense_rows, tolerance))
     result["mps_ratios"] = ratios(mps_rows, "qtnet-mps", set(MPS_TOOLS) - {"qtnet-mps"})
-    result["dense_ratios"] = ratios(dense_rows, "qtnet-dense", set(DENSE_TOOLS) - {"qtnet-dense"})
+    result["dense_ratios"] = ratios(dense_rows, "qtnet-dense", EXACT_ANCHORS)
+    result["tn_ratios"] = ratios(dense_rows, "qtnet-tn", EXACT_ANCHORS)
     return result
 
 
@@ -702,15 +731,22 @@ def markdown(result) -> str:
     """Tables for BENCHMARKS.md: one cell per (case, tool), 'compile s / step s / peak MB'
     or why it has no figure, then qtnet's ratios to the best anchor."""
     out = []
-    for key, ratio_key in (("mps", "mps_ratios"), ("dense", "dense_ratios")):
+    for key, ratio_keys in (("mps", ("mps_ratios",)), ("dense", ("dense_ratios", "tn_ratios"))):
         rows = result[key]
+        if not rows:
+            continue
         tools = [t for t in (MPS_TOOLS if key == "mps" else DENSE_TOOLS)
                  if any(r["tool"] == t for r in rows)]
-        ratio = {(r["n"], r["depth"], r["chi"]): r for r in result[ratio_key]}
+        # Ratio columns where a qtnet tool and an anchor both ran (older files: no tn_ratios).
+        ratio_keys = [k for k in ratio_keys if result.get(k)]
+        ratios_of = {k: {(r["n"], r["depth"], r["chi"]): r for r in result.get(k, [])}
+                     for k in ratio_keys}
         cells = {(r["n"], r["depth"], r["chi"], r["tool"]): r for r in rows}
         cases = sorted({(r["depth"], r["chi"], r["n"]) for r in rows})
-        out.append(f"| n | D | χ | {' | '.join(tools)} | compile ratio | step ratio |")
-        out.append("|---:|---:|---:|" + "---|" * len(tools) + "---:|---:|")
+        heads = "".join(f" {k.split('_')[0]} compile ratio | {k.split('_')[0]} step ratio |"
+                        for k in ratio_keys)
+        out.append(f"| n | D | χ | {' | '.join(tools)} |{heads}")
+        out.append("|---:|---:|---:|" + "---|" * len(tools) + "---:|---:|" * len(ratio_keys))
         for depth, chi, n in cases:
             line = [str(n), str(depth), str(chi) if chi else "–"]
             for tool in tools:
@@ -722,9 +758,10 @@ def markdown(result) -> str:
                     line.append(f"{comp} / {r['step_s']:.4g} / {r['peak_mb']:.0f}")
                 else:
                     line.append(r["status"])
-            q = ratio.get((n, depth, chi), {})
-            line.append(f"{q['compile_ratio']:.3f}" if "compile_ratio" in q else "")
-            line.append(f"{q['step_ratio']:.3f}" if "step_ratio" in q else "")
+            for k in ratio_keys:
+                q = ratios_of[k].get((n, depth, chi), {})
+                line.append(f"{q['compile_ratio']:.3f}" if "compile_ratio" in q else "")
+                line.append(f"{q['step_ratio']:.3f}" if "step_ratio" in q else "")
             out.append("| " + " | ".join(line) + " |")
         out.append("")
     return "\n".join(out)
@@ -743,9 +780,9 @@ def print_summary(result):
         if "grad_devs" in a:
             print("      gradient deviation per tool: " + ", ".join(
                 f"{t} {g:.1e}" for t, g in sorted(a["grad_devs"].items())))
-    for name in ("mps_ratios", "dense_ratios"):
+    for name in ("mps_ratios", "dense_ratios", "tn_ratios"):
         print(f"\n{name}: qtnet / best anchor")
-        for r in result[name]:
+        for r in result.get(name, []):
             comp = (f"compile {r['compile_ratio']:6.3f} ({r['best_compile']})"
                     if "compile_ratio" in r else "compile    n/a")
             print(f"  n={r['n']:<5} D={r['depth']:<3} chi={r['chi']:<4} {comp}  "

@@ -70,14 +70,16 @@ def test_unknown_tool_is_refused():
 
 def test_qtnet_alone_end_to_end(tmp_path, capsys):
     out = tmp_path / "anchors.json"
-    code = bench.main(["--tools", "qtnet-mps", "qtnet-dense", "--n", "4", "--depth", "2",
-                       "--chi", "4", "--dense-n", "4", "--dtype", "complex128", "--repeats",
-                       "1", "--kernel-chi", "0", "--out", str(out)])
+    code = bench.main(["--tools", "qtnet-mps", "qtnet-dense", "qtnet-tn", "--n", "4",
+                       "--depth", "2", "--chi", "4", "--dense-n", "4", "--dtype", "complex128",
+                       "--repeats", "1", "--kernel-chi", "0", "--out", str(out)])
     assert code == 0
     result = json.loads(out.read_text())
-    (mps,), (dense,) = result["mps"], result["dense"]
-    assert mps["status"] == dense["status"] == "ok"
+    (mps,), (dense, network) = result["mps"], result["dense"]
+    assert mps["status"] == dense["status"] == network["status"] == "ok"
     assert mps["value"] == pytest.approx(dense["value"], abs=1e-10)
+    assert network["value"] == pytest.approx(dense["value"], abs=1e-10)
+    assert network["grad"] == pytest.approx(dense["grad"], abs=1e-10)
     # The MPS case is compared with the dense run at the same n, and they agree.
     (a,) = [a for a in result["agreement"] if a["chi"] == 4]
     assert a["exact"] and a["agree"] and a["tools"] == 2

@@ -20,7 +20,7 @@ X64_DTYPES = ("float64", "complex128")
 
 @dataclasses.dataclass(frozen=True)
 class BackendConfig:
-    type: str = field("mps", choices=("mps", "dense", "tree"))
+    type: str = field("mps", choices=("mps", "dense", "tree", "tn"))
     max_bond: int | None = field(None, min=1, help="MPS bond cap; null = exact for the register")
     cutoff: float = field(0.0, min=0.0, max=1.0)
     dtype: str = field("float32", choices=("float32", "float64", "complex64", "complex128"))

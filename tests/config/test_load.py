@@ -43,7 +43,7 @@ def test_set_overrides_take_any_valid_value(steps, lr, dtype):
     ("training.steps=2.5", "training.steps: expected int, got 2.5"),
     ("training.steps=0", "training.steps: expected a value >= 1, got 0"),
     ("data.test_fraction=1.5", "data.test_fraction: expected a value <= 0.95, got 1.5"),
-    ("backend.type=gpu", "backend.type: expected one of mps, dense, tree; got 'gpu'"),
+    ("backend.type=gpu", "backend.type: expected one of mps, dense, tree, tn; got 'gpu'"),
     ("data.standardize=3", "data.standardize: expected bool, got 3"),
     ("model.ansatz=su4", "model.ansatz: su4 gates are complex"),
     ("training", "expected key=value"),

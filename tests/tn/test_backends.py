@@ -16,7 +16,7 @@ def test_registry_names_and_errors():
     assert backends.names()[:2] == ("mps", "dense")
     assert backends.get("mps") is backends.get(backends.get("mps"))
     with pytest.raises(ValueError,
-                       match="unknown backend 'peps'; valid backends: dense, mps, tree"):
+                       match="unknown backend 'peps'; valid backends: dense, mps, tn, tree"):
         backends.get("peps")
     with pytest.raises(ValueError, match="already registered"):
         backends.register(backends.get("dense"))

@@ -1,4 +1,4 @@
-"""Network types behind one interface: ``get("mps" | "dense" | "tree")`` returns a :class:`Backend`.
+"""Network types behind one interface: ``get("mps" | "dense" | "tree" | "tn")`` -> :class:`Backend`.
 
 A new network type is one module defining a frozen backend class (see :mod:`.base`) that it
 registers with :func:`register`, imported at the bottom of this file.
@@ -56,7 +56,7 @@ def of_state(state) -> Backend:
 
 
 # The built-in network types register themselves on import.
-from qtnet.tn.backends import mps, dense, tree  # noqa: E402, F401, I001  (mps first: listed first)
+from qtnet.tn.backends import mps, dense, tree, tn  # noqa: E402, F401, I001  (mps first: listed first)
 
 __all__ = ["Backend", "State", "get", "is_state", "names", "of_state", "register",
            "state_types"]
