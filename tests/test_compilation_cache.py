@@ -109,12 +109,13 @@ def test_simulate_uses_the_cache_and_its_switch(cache_env, monkeypatch, capsys):
 
     monkeypatch.setenv(cc.ENV, str(cache_env / "sim"))
     jax.clear_caches()
-    # the dense backend compiles its gate program (a concrete MPS run compiles nothing)
-    dense = ["simulate", "example", "--observable", "Z0", "--backend", "dense"]
-    assert main(dense + ["--no-compilation-cache"]) == 0
+    # the network backend compiles its contraction (concrete MPS and dense runs are host
+    # numpy and compile nothing)
+    network = ["simulate", "example", "--observable", "Z0", "--backend", "tn"]
+    assert main(network + ["--no-compilation-cache"]) == 0
     assert not (cache_env / "sim").exists()
     jax.clear_caches()
-    assert main(dense) == 0
+    assert main(network) == 0
     assert list((cache_env / "sim").glob("*/*-cache"))
     capsys.readouterr()
 

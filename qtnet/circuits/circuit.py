@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qtnet.tn import backends
+from qtnet.tn.backends.tn import cheaper_than_statevector
 from qtnet.tn.gates import gate_arity, gate_matrix
 from qtnet.tn.mps import default_dtype
 from qtnet.tn.program import GateProgram, bond_cap_for, compile_program
@@ -35,6 +36,7 @@ _MATRICES: dict = {}        # (name, parameter values, dtype) -> numpy matrix
 AUTO = "auto"
 """The circuit-level choice: dense up to ``AUTO_DENSE_MAX_QUBITS`` qubits, MPS above."""
 AUTO_DENSE_MAX_QUBITS = 20
+AUTO_NETWORK_MAX_GATES = 4096   # above, auto does not spend a path search on the network
 BACKENDS = (*backends.names(), AUTO)
 
 
@@ -185,6 +187,7 @@ class Circuit:
                  cutoff: float | None = None) -> SimulationResult:
         """Expectation plus what the run cost: fidelity estimate, bond used, wall time."""
         start = time.perf_counter()
+        backend = backend_for(self, backend, observable)
         state, backend_used = run(self, backend=backend, max_bond=max_bond, cutoff=cutoff)
         used = backends.get(backend_used)
         value = float(jax.block_until_ready(used.expectation_pauli(state, observable)))
@@ -192,6 +195,23 @@ class Circuit:
         return SimulationResult(value, float(used.fidelity(state)), state.max_bond_used(),
                                 state.bond_cap, used.name, self.n_qubits, len(self.ops),
                                 seconds, resolve_cutoff(cutoff, state.dtype))
+
+
+def backend_for(circuit: Circuit, backend: str | backends.Backend, observable):
+    """``backend``, with ``auto`` resolved for this circuit and observable. Above
+    ``AUTO_DENSE_MAX_QUBITS`` qubits, a concrete circuit of at most ``AUTO_NETWORK_MAX_GATES``
+    gates (the rule searches a contraction path) runs on the exact network (``tn``) where
+    contracting it costs fewer multiply-adds than a statevector run and no intermediate
+    outgrows the statevector limit; otherwise :func:`resolve_backend` decides. (Below, the
+    host statevector needs no compile, which the network's contraction does.)"""
+    if backend != AUTO:
+        return backend
+    prog = circuit.program()
+    if (circuit.n_qubits > AUTO_DENSE_MAX_QUBITS and not prog.traced
+            and len(prog.sites) <= AUTO_NETWORK_MAX_GATES
+            and cheaper_than_statevector(prog, circuit.n_qubits, observable)):
+        return "tn"
+    return resolve_backend(backend, circuit.n_qubits)
 
 
 def resolve_backend(backend: str | backends.Backend, n_qubits: int) -> str:
@@ -249,5 +269,6 @@ def run(circuit: Circuit, backend: str = "mps", max_bond: int | None = None,
 def expectation(circuit: Circuit, observable, backend: str = "mps", max_bond: int | None = None,
                 cutoff: float | None = None):
     """Differentiable expectation value (a JAX scalar); gate parameters may be traced."""
+    backend = backend_for(circuit, backend, observable)
     state, name = run(circuit, backend=backend, max_bond=max_bond, cutoff=cutoff)
     return backends.get(name).expectation_pauli(state, observable)

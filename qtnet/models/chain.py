@@ -30,7 +30,7 @@ from qtnet.parties.protocol import Protocol
 from qtnet.parties.spmd import AXIS, party_mesh, spmd_forward
 from qtnet.tn import backends
 from qtnet.tn.ansatz import ANSATZE, ansatz_param_shape, check_ansatz
-from qtnet.models.common import check_ansatz_dtype
+from qtnet.models.common import check_ansatz_dtype, check_backend_in
 
 PLACEMENTS = ("auto", "devices", "one")
 
@@ -161,7 +161,8 @@ class ChainConfig:
                                 "devices when JAX sees enough")
 
     def validate_backend(self, backend: BackendConfig) -> None:
-        """su4 gates are complex: the backend's dtype must be too."""
+        """The party protocol is metered on mps or dense; su4 gates need a complex dtype."""
+        check_backend_in("chain", backend, ("mps", "dense"))
         check_ansatz_dtype(self.ansatz, backend)
 
 

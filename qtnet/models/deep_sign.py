@@ -21,7 +21,7 @@ from flax import nnx
 from qtnet.comm.deep_ledger import deep_sign_handoff, deep_sign_ledger, itemsize_of
 from qtnet.config import BackendConfig, ConfigError, field
 from qtnet.gnn.deep import amplitudes_at, forward_state, init_params
-from qtnet.models.common import FixedState
+from qtnet.models.common import FixedState, check_backend_in
 from qtnet.models.registry import register_model
 from qtnet.tn import backends
 from qtnet.tn.dense import MAX_DENSE_SITES
@@ -117,8 +117,9 @@ class DeepSignConfig:
     init_scale: float = field(0.5, min=0.0, help="spread of the cores around the identity")
 
     def validate_backend(self, backend: BackendConfig) -> None:
-        """The circuit compresses every operation to ``backend.max_bond``: it must be set
-        (a backend that never truncates ignores it)."""
+        """The circuit runs on mps or dense and compresses every operation to
+        ``backend.max_bond``: it must be set (a backend that never truncates ignores it)."""
+        check_backend_in("deep_sign", backend, ("mps", "dense"))
         if backend.max_bond is None:
             raise ConfigError("backend.max_bond: model.type deep_sign compresses every "
                               "operation to a bond cap; set one (e.g. 16)")

@@ -116,7 +116,7 @@ class Figure2Classifier(nnx.Module):
 import dataclasses  # noqa: E402
 
 from qtnet.config import BackendConfig, field  # noqa: E402
-from qtnet.models.common import check_ansatz_dtype  # noqa: E402
+from qtnet.models.common import check_ansatz_dtype, check_backend_in  # noqa: E402
 from qtnet.models.registry import register_model  # noqa: E402
 
 
@@ -133,7 +133,8 @@ class Figure2Config:
     init_scale: float = field(0.1, min=0.0, help="std of the initial angles")
 
     def validate_backend(self, backend: BackendConfig) -> None:
-        """su4 gates are complex: the backend's dtype must be too."""
+        """The party protocol is metered on mps or dense; su4 gates need a complex dtype."""
+        check_backend_in("figure2", backend, ("mps", "dense"))
         check_ansatz_dtype(self.ansatz, backend)
 
 

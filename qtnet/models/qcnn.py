@@ -20,7 +20,7 @@ import numpy as np
 from flax import nnx
 
 from qtnet.config import BackendConfig, ConfigError, field
-from qtnet.models.common import FixedState
+from qtnet.models.common import FixedState, check_backend_in
 from qtnet.models.registry import register_model
 from qtnet.tn import backends
 from qtnet.tn.dense import MAX_DENSE_SITES, DenseState
@@ -114,6 +114,10 @@ class QCNNConfig:
 
     type: str = field("qcnn", help="model name")
     init_scale: float = field(0.5, min=0.0, help="spread of the initial angles")
+
+    def validate_backend(self, backend: BackendConfig) -> None:
+        """Convolution and pooling layers run on tree, mps or dense."""
+        check_backend_in("qcnn", backend, ("tree", "mps", "dense"))
 
 
 @register_model("qcnn", QCNNConfig)

@@ -19,7 +19,7 @@ from qtnet.models.mlp import MLPClassifier
 from qtnet.models.registry import register_model
 from qtnet.parties.protocol import Protocol
 from qtnet.tn.ansatz import ANSATZE
-from qtnet.models.common import FixedState, check_ansatz_dtype
+from qtnet.models.common import FixedState, check_ansatz_dtype, check_backend_in
 
 
 class TransferClassifier(nnx.Module):
@@ -69,7 +69,8 @@ class TransferConfig:
     init_scale: float = field(0.1, min=0.0, help="std of the head's initial angles")
 
     def validate_backend(self, backend: BackendConfig) -> None:
-        """su4 gates are complex: the backend's dtype must be too."""
+        """The party protocol is metered on mps or dense; su4 gates need a complex dtype."""
+        check_backend_in("transfer", backend, ("mps", "dense"))
         check_ansatz_dtype(self.ansatz, backend)
 
 

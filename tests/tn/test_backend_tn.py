@@ -280,3 +280,8 @@ def test_auto_rule_prefers_the_network_for_shallow_wide_circuits_only():
         for q in range(layer % 2, 5, 2):
             deep.cz(q, q + 1)
     assert not tn_backend.cheaper_than_statevector(deep.program(), 6, "Z0 Z5")
+    # auto takes the rule above the host statevector's range, and only there
+    picked = wide.simulate("Z12", backend="auto")
+    assert picked.backend == "tn"
+    assert picked.value == pytest.approx(wide.simulate("Z12", backend="dense").value, abs=1e-6)
+    assert deep.simulate("Z0 Z5", backend="auto").backend == "dense"
