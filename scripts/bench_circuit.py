@@ -1,9 +1,11 @@
 """Benchmark: value+grad of <Z_{n/2}> for an RY/CZ brickwork circuit on the MPS backend.
 
 Layer l: RY(theta) on every qubit, then CZ on pairs (i, i+1) for i = l mod 2, l mod 2 + 2, ...
-For each (n, D, chi) it reports first-call (compile) seconds, median step seconds and the
-peak resident memory of a fresh process running only that case, then prints a table and
-writes JSON.
+For each (n, D, chi) it reports first-call (compile) seconds, median step seconds (wall and
+process CPU time: on a shared machine the CPU time of a single-threaded run, e.g. with
+OPENBLAS_NUM_THREADS=1 and XLA_FLAGS=--xla_cpu_multi_thread_eigen=false, is the steadier
+figure) and the peak resident memory of a fresh process running only that case, then prints
+a table and writes JSON.
 
     python scripts/bench_circuit.py                       # the issue's grid
     python scripts/bench_circuit.py --n 16 64 --chi 32 --dtype complex64 --budget 300
@@ -72,15 +74,17 @@ def run_case(n: int, depth: int, chi: int, dtype_name: str, backend: str, repeat
     t0 = time.perf_counter()
     value, grad = jax.block_until_ready(step(theta))
     compile_s = time.perf_counter() - t0
-    times = []
+    times, cpu = [], []
     for k in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         jax.block_until_ready(step(theta + 1e-3 * (k + 1)))
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"n": n, "depth": depth, "chi": chi, "full_cap": full_cap, "dtype": dtype_name,
             "backend": backend,
-            "compile_s": compile_s, "step_s": statistics.median(times), "peak_mb": peak_mb,
+            "compile_s": compile_s, "step_s": statistics.median(times),
+            "step_cpu_s": statistics.median(cpu), "peak_mb": peak_mb,
             "value": float(value), "grad_finite": bool(np.all(np.isfinite(np.asarray(grad))))}
 
 
@@ -121,7 +125,8 @@ def main(argv=None) -> int:
         return 0
 
     rows = []
-    header = f"{'n':>6} {'D':>3} {'chi':>4} {'compile s':>10} {'step s':>9} {'peak MB':>8}  value"
+    header = (f"{'n':>6} {'D':>3} {'chi':>4} {'compile s':>10} {'step s':>9} {'cpu s':>8} "
+              f"{'peak MB':>8}  value")
     print(f"backend={args.backend} dtype={args.dtype}")
     print(header)
     for n in args.n:
@@ -147,7 +152,8 @@ def main(argv=None) -> int:
                 row = json.loads(proc.stdout.strip().splitlines()[-1])
                 rows.append(row)
                 print(f"{n:>6} {depth:>3} {chi:>4} {row['compile_s']:>10.2f} "
-                      f"{row['step_s']:>9.4f} {row['peak_mb']:>8.0f}  {row['value']:+.6f}",
+                      f"{row['step_s']:>9.4f} {row['step_cpu_s']:>8.4f} {row['peak_mb']:>8.0f}  "
+                      f"{row['value']:+.6f}",
                       flush=True)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as f:
