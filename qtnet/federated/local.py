@@ -115,7 +115,7 @@ class LocalTrainer:
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(t.seed), self.client_id),
                                  server_round)
         tx = self._optimizer(key, mu)
-        step = self._steps.get(mu) if self.noise_multiplier is None else None
+        step = None if self.noise_multiplier is not None else self._steps.get(mu)
         if step is None:
             objective = per_example_cross_entropy if self.noise_multiplier else cross_entropy
             step = make_train_step(self.setup.graphdef, tx, objective=objective)

@@ -86,6 +86,10 @@ def test_killed_client_and_killed_server_lose_nothing(tmp_path):
     (round1,) = [json.loads(ln) for ln in (workdir / "rounds.jsonl").read_text().splitlines()]
     assert round1["round"] == 1 and (round1["sampled"], round1["replied"]) == (2, 1)
     assert [c["client"] for c in round1["clients"].values()] == [1.0 - killed]
+    # The client says where its time went, and read the data the server left in the folder.
+    (survivor,) = round1["clients"].values()
+    assert {"import_seconds", "build_seconds", "first_step_seconds"} <= set(survivor)
+    assert len(list((workdir / "data_cache").glob("*.pkl"))) == 1
     n_params = 2 * 1 * 1 * 6           # alice + bob, layers 1, depth 1, 6 qubits (ry_cz)
     assert round1["totals"]["bits_down"] == 2 * n_params * 32
     assert round1["totals"]["bits_up"] == n_params * 32
