@@ -2,6 +2,7 @@
 
     python scripts/bench_federated.py [--config configs/federated/digits_dirichlet.yaml]
         [--set KEY=VALUE ...] [--centralised-config FILE] [--out bench_results/federated]
+        [--in-process]
 
 Runs the federation (Flower SuperLink + SuperNodes on localhost), then the ordinary trainer
 on the whole training split for clients x rounds x local steps steps at the same batch size
@@ -9,6 +10,12 @@ on the whole training split for clients x rounds x local steps steps at the same
 minute and bits per round; writes federated.json. The centralised run trains the config's
 model and optimiser, or those of ``--centralised-config`` (a federation whose clients run
 another optimiser than centralised training would, e.g. FedAdam's SGD clients).
+
+``--in-process`` replaces Flower by a loop in this process for a quick sweep (not a
+federation: no processes, no messages): each client's :class:`LocalTrainer` (exactly what the
+ClientApp runs) and the server rule of Flower's strategy re-implemented in numpy (examples-
+weighted mean; FedAdam's moments and bias-corrected step as ``flwr.serverapp.strategy.FedAdam``
+computes them). Prints the test accuracy after every round; confirm a result on Flower.
 """
 
 from __future__ import annotations
@@ -36,12 +43,20 @@ def main(argv=None) -> int:
     parser.add_argument("--reuse-federated", action="store_true",
                         help="keep a finished federated run in --out (its seconds are those "
                              "recorded then) and run only the centralised side")
+    parser.add_argument("--in-process", action="store_true",
+                        help="simulate the federation in this process (see above) and print "
+                             "the accuracy per round; nothing else runs")
     args = parser.parse_args(argv)
     from qtnet.federated import load_run
     from qtnet.federated.runtime import run_federation
     from qtnet.training import train
 
     run = load_run(ROOT / args.config, args.overrides)
+    if args.in_process:
+        accuracies = simulate(run)
+        print(json.dumps({"config": args.config, "overrides": args.overrides,
+                          "accuracy_per_round": accuracies}))
+        return 0
     out = ROOT / args.out
     if args.reuse_federated and (out / "federated" / "report.json").is_file():
         shutil.rmtree(out / "centralised", ignore_errors=True)
@@ -80,6 +95,48 @@ def main(argv=None) -> int:
     (out / "federated.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
     return 0
+
+
+def simulate(run, echo=print) -> list[float]:
+    """Test accuracy after each round of ``run`` simulated in process (``--in-process``)."""
+    import numpy as np
+
+    from qtnet.federated.local import LocalTrainer, arrays_to_params, params_to_arrays
+    from qtnet.training import build_setup, make_eval_step
+    from qtnet.training.setup import run_eval
+
+    fed = run.federated
+    if fed.sampled_per_round != fed.clients:
+        raise SystemExit("--in-process simulates every client in every round only")
+    setup = build_setup(run.config)
+    eval_step = make_eval_step(setup.graphdef)
+    clients = [LocalTrainer.build(run, i) for i in range(fed.clients)]
+    weights = np.array([len(c.indices) for c in clients], float)
+    weights /= weights.sum()
+    mu = fed.proximal_mu if fed.strategy == "fedprox" else 0.0
+    beta1, beta2 = 0.9, 0.99                         # Flower's FedAdam defaults
+    x = params_to_arrays(setup.state.params)      # float32 on the wire, as on Flower
+    m = [np.zeros_like(a) for a in x]
+    v = [np.zeros_like(a) for a in x]
+    accuracies = []
+    for round_ in range(1, fed.rounds + 1):
+        params = arrays_to_params(setup.state.params, x)
+        updates = [params_to_arrays(c.train_round(params, round_, mu)[0]) for c in clients]
+        mean = [sum(w * u[k] for w, u in zip(weights, updates)) for k in range(len(x))]
+        if fed.strategy == "fedadam":
+            delta = [a - b for a, b in zip(mean, x)]
+            m = [beta1 * a + (1 - beta1) * d for a, d in zip(m, delta)]
+            v = [beta2 * a + (1 - beta2) * d ** 2 for a, d in zip(v, delta)]
+            eta = (fed.server_learning_rate * np.sqrt(1 - beta2 ** (round_ + 1.0))
+                   / (1 - beta1 ** (round_ + 1.0)))
+            x = [a + eta * b / (np.sqrt(c) + fed.server_tau) for a, b, c in zip(x, m, v)]
+        else:
+            x = mean
+        acc = run_eval(eval_step, arrays_to_params(setup.state.params, x), setup.data,
+                       run.config.training.batch_size)["accuracy"]
+        accuracies.append(float(acc))
+        echo(f"round {round_}: test accuracy {acc:.4f}")
+    return accuracies
 
 
 if __name__ == "__main__":

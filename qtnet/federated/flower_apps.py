@@ -21,26 +21,40 @@ from flwr.serverapp.strategy import FedAdam, FedAvg, FedProx
 
 client = ClientApp()
 server = ServerApp()
+XLA_CACHE = "xla_cache"        # the run folder's compilation cache (unless the config names one)
 
 
-def _use_compilation_cache(workdir: Path) -> None:
-    """Every client message is a fresh process: keep XLA's compilations in the run folder."""
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", str(workdir / "xla_cache"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+def _process_age() -> float | None:
+    """Seconds since this process started (Linux; None elsewhere)."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError, IndexError):
+        return None
 
 
 @client.train()
 def train(msg: Message, context: Context) -> Message:
+    """One round of one client in this (fresh) process. The reply's metrics say where the
+    time went: ``started_seconds`` from process start to here (interpreter, Flower, the app,
+    the message), ``import_seconds``, ``build_seconds`` (data, model), ``first_step_seconds``
+    (trace and compile, or XLA's cache), ``other_steps_seconds``, and ``process_seconds``
+    from process start to the reply."""
+    started = _process_age()
+    t0 = time.perf_counter()
+    from qtnet import compilation_cache
     from qtnet.federated.config import read_run
+    from qtnet.federated.data_cache import CACHE_DIR, cached_loader
     from qtnet.federated.local import LocalTrainer, arrays_to_params, params_to_arrays
 
+    t1 = time.perf_counter()
     workdir = Path(str(context.run_config["run-folder"]))
-    _use_compilation_cache(workdir)
+    run = read_run(workdir)
+    compilation_cache.enable(run.config.compilation.cache,
+                             run.config.compilation.cache_dir or workdir / XLA_CACHE)
     client_id = int(context.node_config["partition-id"])
-    start = time.perf_counter()
-    local = LocalTrainer.build(read_run(workdir), client_id)
+    local = LocalTrainer.build(run, client_id, cached_loader(workdir / CACHE_DIR))
+    t2 = time.perf_counter()
     params = arrays_to_params(local.setup.state.params,
                               msg.content["arrays"].to_numpy_ndarrays())
     config = msg.content["config"]
@@ -48,7 +62,10 @@ def train(msg: Message, context: Context) -> Message:
     params, metrics = local.train_round(params, int(config["server-round"]), mu)
     metrics = {k: float(v) for k, v in metrics.items()}
     metrics.update({"num-examples": len(local.indices), "client": client_id,
-                    "pid": os.getpid(), "seconds": time.perf_counter() - start})
+                    "pid": os.getpid(), "seconds": time.perf_counter() - t1,
+                    "import_seconds": t1 - t0, "build_seconds": t2 - t1})
+    if started is not None:
+        metrics.update({"started_seconds": started, "process_seconds": _process_age()})
     content = RecordDict({"arrays": ArrayRecord(params_to_arrays(params)),
                           "metrics": MetricRecord(metrics)})
     return Message(content=content, reply_to=msg)
@@ -103,6 +120,7 @@ def _send_and_receive(grid: Grid, messages: list[Message], timeout: float) -> li
 
 @server.main()
 def main(grid: Grid, context: Context) -> None:
+    from qtnet import compilation_cache
     from qtnet.federated.config import read_run
     from qtnet.federated.local import arrays_to_params, params_to_arrays
     from qtnet.federated.runtime import SERVER_PID
@@ -112,6 +130,8 @@ def main(grid: Grid, context: Context) -> None:
     workdir = Path(str(context.run_config["run-folder"]))
     (workdir / SERVER_PID).write_text(str(os.getpid()))
     run = read_run(workdir)
+    compilation_cache.enable(run.config.compilation.cache,
+                             run.config.compilation.cache_dir or workdir / XLA_CACHE)
     fed = run.federated
     strategy = _strategy(fed)
     model = GlobalModel(run, workdir, lambda params: strategy_state(strategy, params))

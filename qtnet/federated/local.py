@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from qtnet.data import load_dataset
 from qtnet.federated.config import FederatedRun
 from qtnet.federated.partition import client_partitions
 from qtnet.privacy.dpsgd import dp_optimizer, per_example_cross_entropy
@@ -56,10 +57,15 @@ class LocalTrainer:
     setup: Setup
     indices: np.ndarray            # this client's rows of the training split
     noise_multiplier: float | None
+    # Compiled steps by proximal mu, kept across rounds of one process (without DP the
+    # optimiser does not depend on the round; under DP its noise key does).
+    _steps: dict = dataclasses.field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, run: FederatedRun, client_id: int) -> LocalTrainer:
-        setup = build_setup(run.config)
+    def build(cls, run: FederatedRun, client_id: int, load_data=load_dataset) -> LocalTrainer:
+        """Client ``client_id``'s trainer; ``load_data(config.data)`` gives the dataset (e.g.
+        the run folder's copy, :func:`qtnet.federated.data_cache.cached_loader`)."""
+        setup = build_setup(run.config, load_data)
         fed, t = run.federated, run.config.training
         if not 0 <= client_id < fed.clients:
             raise ValueError(f"client {client_id} does not exist: federated.clients = "
@@ -109,18 +115,27 @@ class LocalTrainer:
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(t.seed), self.client_id),
                                  server_round)
         tx = self._optimizer(key, mu)
-        objective = per_example_cross_entropy if self.noise_multiplier else cross_entropy
-        step = make_train_step(self.setup.graphdef, tx, objective=objective)
+        step = None if self.noise_multiplier is not None else self._steps.get(mu)
+        if step is None:
+            objective = per_example_cross_entropy if self.noise_multiplier else cross_entropy
+            step = make_train_step(self.setup.graphdef, tx, objective=objective)
+            if self.noise_multiplier is None:
+                self._steps[mu] = step
         start = (server_round - 1) * fed.local_steps
         state = new_state(params, tx, t.seed).replace(step=jnp.asarray(start, jnp.int32))
         last: dict = {}
 
+        times: list[float] = []
+
         class Keep:
             def after_step(self, done, state, metrics, seconds):
                 last.update(metrics)
+                times.append(seconds)
 
         state = fit(step, state, self.batch, start=start, stop=start + fed.local_steps,
                     hooks=[Keep()])
+        # The first step includes tracing and compiling (or reading XLA's cache).
+        last["first_step_seconds"], last["other_steps_seconds"] = times[0], sum(times[1:])
         eps = self.epsilon_after(server_round)
         if eps is not None:
             last["epsilon"] = eps

@@ -14,6 +14,7 @@ import jax
 import numpy as np
 
 from qtnet.federated.config import FederatedRun
+from qtnet.federated.data_cache import CACHE_DIR, cached_loader
 from qtnet.federated.metering import client_round_cost, round_totals
 from qtnet.training import Checkpoints, build_setup, make_eval_step
 from qtnet.training.setup import run_eval
@@ -66,7 +67,8 @@ class GlobalModel:
     def __init__(self, run: FederatedRun, workdir: str | Path,
                  server_state: Callable[[object], object] | None = None):
         self.run, self.workdir = run, Path(workdir)
-        self.setup = build_setup(run.config)
+        # The server builds the data first and leaves them for the clients' processes.
+        self.setup = build_setup(run.config, cached_loader(self.workdir / CACHE_DIR))
         initial = server_state(self.setup.state.params) if server_state else None
         if initial is not None:
             self.setup = dataclasses.replace(

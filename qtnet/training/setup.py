@@ -70,10 +70,11 @@ def check_against_data(config: Config, data: Dataset) -> None:
                           f"most {n_train}")
 
 
-def build_setup(config: Config) -> Setup:
-    """Load the data and build the model, optimiser and state from the config's seed."""
+def build_setup(config: Config, load_data=load_dataset) -> Setup:
+    """Load the data (``load_data(config.data)``) and build the model, optimiser and state
+    from the config's seed."""
     _set_precision(config)
-    data = load_dataset(config.data)
+    data = load_data(config.data)
     check_against_data(config, data)
     model = build_model(config, data.sample_shape, data.n_classes,
                         nnx.Rngs(params=config.training.seed), data=data,

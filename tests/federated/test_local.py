@@ -34,6 +34,14 @@ def test_a_round_moves_the_parameters_and_round_trips_the_wire(plain):
         arrays_to_params(start, arrays[:1])
 
 
+def test_later_rounds_reuse_the_compiled_step(plain):
+    params, _ = plain.train_round(plain.setup.state.params, server_round=1)
+    step = plain._steps[0.0]
+    _, metrics = plain.train_round(params, server_round=2)
+    assert plain._steps == {0.0: step}
+    assert metrics["first_step_seconds"] >= 0 and metrics["other_steps_seconds"] >= 0
+
+
 def test_clients_hold_disjoint_partitions(plain):
     other = LocalTrainer.build(load_run(TINY), 0)
     assert not set(other.indices) & set(plain.indices)
