@@ -105,6 +105,20 @@ def _to_right(p: int):
     return [(k, k + 1) for k in range(p - 1)]
 
 
+def _pair_map(mesh: Mesh, update):
+    """``update`` over a leading pair axis: ``vmap``, except on host devices, where a scan.
+
+    Host (CPU) devices share one intra-op thread pool, which also runs their programs; a
+    batched LAPACK call (the vmapped SVD) splits its batch into tasks on that pool and waits
+    for them, so with every pool thread running a device program that waits at the same
+    point, no thread is left to run the tasks and the program hangs (seen with 4 host devices
+    on 2 cores, jaxlib 0.10.2). One matrix per call never splits.
+    """
+    if mesh.devices.flat[0].platform != "cpu":
+        return jax.vmap(update)
+    return lambda *xs: jax.lax.map(lambda x: update(*x), xs)
+
+
 def apply_brickwork(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, mesh: Mesh, *,
                     max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
     """:func:`qtnet.tn.apply_brickwork` with the sites split over ``mesh``.
@@ -113,7 +127,12 @@ def apply_brickwork(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, m
     neighbour. The result's site tensors stay sharded.
 
     Args:
-      single: ``[D, n, d, d]``; pairs: ``[D, n // 2, d*d, d*d]`` (as the one-device call).
+      mps: the state, e.g. from :func:`shard_mps` (an unsharded one is split by the call).
+      single: ``[D, n, d, d]`` single-site gates, as for the one-device call.
+      pairs: ``[D, n // 2, d*d, d*d]`` two-site gates, as for the one-device call.
+      mesh: a :func:`site_mesh`; ``n`` must be a multiple of twice its size.
+      max_bond: bond cap (default: the state's).
+      cutoff: relative singular-value cutoff.
     """
     local = check_shardable(mps, mesh)
     p = _shards(mesh)
@@ -126,7 +145,8 @@ def apply_brickwork(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, m
                          f"{tuple(single.shape)} and {tuple(pairs.shape)}")
     keep = mps.bond_cap if max_bond is None else min(int(max_bond), mps.bond_cap)
     m = local // 2
-    update = jax.vmap(two_site_update, in_axes=(0, 0, 0, 0, None, None, 0))
+    update = _pair_map(mesh, lambda lam, b1, b2, gate, rank_right: two_site_update(
+        lam, b1, b2, gate, keep, cutoff, rank_right))
 
     def body(tensors, schmidt, ranks, single, pairs, offsets, rank_end):
         me = jax.lax.axis_index(SITES)
@@ -151,7 +171,7 @@ def apply_brickwork(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, m
             rank_right = jax.lax.dynamic_slice_in_dim(ext_r, offset + 2, local - 1)[::2]
             valid = jnp.ones((m,), bool).at[m - 1].set(~(last & (offset == 1)))
             b1, b2, s_mid, frac, rank_mid, _ = update(bonds[:, 0], pair_t[:, 0], pair_t[:, 1],
-                                                      two, keep, cutoff, rank_right)
+                                                      two, rank_right)
 
             def pick(new, old):
                 return jnp.where(valid.reshape((m,) + (1,) * (new.ndim - 1)), new, old)

@@ -29,14 +29,17 @@ def results():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-6)])
-def test_value_gradient_and_state_equal_one_device(results, dtype, tol):
+# Site tensors in float32: the per-pair scan and the one-device vmap round differently
+# (~30 eps); the value and gradient are held to 1e-6.
+@pytest.mark.parametrize("dtype, tol, state_tol", [("float64", 1e-12, 1e-12),
+                                                   ("float32", 1e-6, 1e-5)])
+def test_value_gradient_and_state_equal_one_device(results, dtype, tol, state_tol):
     case = results[dtype]
     assert case["tensor_sharding"] == "P('sites',)"
     assert case["grad_norm"] > 0.1                    # a gradient worth comparing
     assert case["value_diff"] <= tol * max(1.0, abs(case["value"]))
     assert case["grad_diff"] <= tol * case["grad_norm"]
-    assert case["state_diff"] <= tol
+    assert case["state_diff"] <= state_tol
     assert case["log_fidelity_diff"] <= tol
 
 
