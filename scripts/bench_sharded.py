@@ -8,6 +8,7 @@ writes JSON.
 
     python scripts/bench_sharded.py                                # n = 4096, D = 8, chi = 32
     python scripts/bench_sharded.py --n 512 --dtypes float32 --budget 600
+    python scripts/bench_sharded.py --compile-only       # bytes and memory analysis only
 
 The host devices come from ``XLA_FLAGS=--xla_force_host_platform_device_count`` (set here from
 ``--devices`` unless already given). On one CPU the devices share its cores: times say nothing
