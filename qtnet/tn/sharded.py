@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from qtnet.tn.evolve import apply_single_site_layer, two_site_update
+from qtnet.tn.evolve import two_site_update
 from qtnet.tn.mpo import pauli_terms
 from qtnet.tn.mps_pytree import MPS
 from qtnet.tn.shapes import (BrickworkPairs, BrickworkSingles, Expectations, LocalOperators,
@@ -217,7 +217,7 @@ def apply_brickwork(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, m
 def expectation_local(mps: MPS, local_ops: LocalOperators, mesh: Mesh) -> Expectations:
     """:func:`qtnet.tn.expectation_local` with the sites split over ``mesh``: the left
     environments travel from shard to shard, each shard contracting its sites in turn."""
-    local = check_shardable(mps, mesh)
+    check_shardable(mps, mesh)
     p = _shards(mesh)
     n, c = mps.n_sites, mps.bond_cap
     dtype = jnp.result_type(mps.dtype, jnp.asarray(local_ops).dtype)
