@@ -24,6 +24,8 @@ from qtnet.models.sign import INITS, PRELUS
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="start here (finishing an interrupted run into another --out)")
     parser.add_argument("--epochs", type=int, default=1000)
     parser.add_argument("--activations", default="poly,prelu")
     parser.add_argument("--as-authors", action="store_true",
@@ -38,7 +40,7 @@ def main(argv=None) -> None:
                                                        "prelu": "per_unit"}
     chosen.update({k: v for k, v in (("self_loops", args.self_loops), ("init", args.init),
                                      ("prelu", args.prelu)) if v is not None})
-    reproduce_table1(seeds=args.seeds, epochs=args.epochs,
+    reproduce_table1(seeds=args.seeds, first_seed=args.first_seed, epochs=args.epochs,
                      activations=tuple(args.activations.split(",")), out=args.out,
                      echo=functools.partial(print, flush=True), **chosen)
 

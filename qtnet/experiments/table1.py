@@ -23,14 +23,15 @@ PAPER_POLY_NODE = (78.69, 0.26)
 AS_AUTHORS = {"self_loops": False, "init": "torch", "prelu": "per_hop"}
 
 
-def reproduce_table1(*, seeds: int = 10, epochs: int = 1000,
+def reproduce_table1(*, seeds: int = 10, first_seed: int = 0, epochs: int = 1000,
                      activations: tuple[str, ...] = ("poly", "prelu"),
                      self_loops: bool = True, init: str = "lecun", prelu: str = "per_unit",
                      out: str | Path | None = None, echo=print) -> dict[str, list[dict]]:
     """Run every (activation, seed) on Cora and print the table.
 
     Args:
-      seeds: seeds 0 .. seeds - 1 per activation.
+      seeds, first_seed: seeds first_seed .. seeds - 1 per activation (a later
+        ``first_seed`` finishes an interrupted run into another file).
       epochs: epochs per run (the paper: 1000).
       activations: ``poly`` and/or ``prelu``.
       self_loops, init, prelu: T from A + I or A; the model's ``init`` and ``prelu``
@@ -48,10 +49,11 @@ def reproduce_table1(*, seeds: int = 10, epochs: int = 1000,
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-    args = {"seeds": seeds, "epochs": epochs, "activations": ",".join(activations),
-            "self_loops": self_loops, "init": init, "prelu": prelu, "out": str(out)}
+    args = {"seeds": seeds, "first_seed": first_seed, "epochs": epochs,
+            "activations": ",".join(activations), "self_loops": self_loops, "init": init,
+            "prelu": prelu, "out": str(out)}
     # seed by seed, every activation: an interrupted run leaves paired seeds, all written
-    for seed in range(seeds):
+    for seed in range(first_seed, seeds):
         for act in activations:
             start = time.perf_counter()
             r = run_sign_node(hops, data, dataclasses.replace(base, activation=act), seed)
@@ -61,8 +63,8 @@ def reproduce_table1(*, seeds: int = 10, epochs: int = 1000,
                  f"decision {100 * r['test_dec']:.2f} ({r['seconds']:.0f} s)")
             if out is not None:
                 out.write_text(json.dumps({"args": args, "results": results}, indent=1))
-    echo(f"\nCora, {seeds} seeds, {epochs} epochs, self_loops {self_loops}, init {init}, "
-         f"prelu {prelu} (mean +- std, %):")
+    echo(f"\nCora, seeds {first_seed}-{seeds - 1}, {epochs} epochs, self_loops {self_loops}, "
+         f"init {init}, prelu {prelu} (mean +- std, %):")
     echo(f"{'activation':>10} {'node acc':>14} {'decision acc':>14} {'paper node':>12}")
     for act, runs in results.items():
         node = 100 * np.array([r["test_acc"] for r in runs])
