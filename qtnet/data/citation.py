@@ -23,6 +23,8 @@ class PlanetoidConfig:
     hops: int = field(5, min=0, max=64, help="SIGN hops R: features X, T X, ..., T^R X")
     root: str | None = field(None, help="folder holding <name>/ind.<name>.*; null: Cora "
                                         "from the package, the others from $QTNET_DATA")
+    self_loops: bool = field(True, help="T from A + I (true) or from A alone (false: the "
+                                        "authors' sign_node_pred.py on Cora)")
 
 
 def planetoid_dataset(config: PlanetoidConfig) -> Dataset:
@@ -33,7 +35,7 @@ def planetoid_dataset(config: PlanetoidConfig) -> Dataset:
                           f"folder holding {config.type}/ind.{config.type}.* (or set "
                           f"QTNET_DATA), got null")
     graph = load_node_dataset(config.type, config.root)
-    x = sign_hops(graph, config.hops)
+    x = sign_hops(graph, config.hops, self_loops=config.self_loops)
     y = graph.labels.astype(np.int32)
     return Dataset(config.type, x[graph.train], y[graph.train], x[graph.test], y[graph.test],
                    graph.n_classes, x[graph.val], y[graph.val], graph)

@@ -10,20 +10,26 @@ import scipy.sparse as sp
 from qtnet.data.types import GraphDataset, NodeDataset
 
 
-def sign_operator(adjacency: sp.spmatrix) -> sp.csr_matrix:
-    """T: self-loops added, D^{-1/2} (A + I) D^{-1/2}, then each row scaled to sum 1."""
-    a = sp.csr_matrix(adjacency, dtype=np.float64) + sp.identity(adjacency.shape[0],
-                                                                  format="csr")
-    d = np.asarray(a.sum(1)).ravel()
-    inv_sqrt = sp.diags(1.0 / np.sqrt(d))
+def _inverse(v: np.ndarray) -> np.ndarray:
+    """1 / v where v > 0, else 0."""
+    return np.where(v > 0, 1.0 / np.where(v > 0, v, 1.0), 0.0)
+
+
+def sign_operator(adjacency: sp.spmatrix, *, self_loops: bool = True) -> sp.csr_matrix:
+    """T: D^{-1/2} (A + I) D^{-1/2}, then each row scaled to sum 1. Without ``self_loops``
+    (the authors' Cora code) the same from A alone; an isolated node's row is then zero."""
+    a = sp.csr_matrix(adjacency, dtype=np.float64)
+    if self_loops:
+        a = a + sp.identity(adjacency.shape[0], format="csr")
+    inv_sqrt = sp.diags(np.sqrt(_inverse(np.asarray(a.sum(1)).ravel())))
     s = inv_sqrt @ a @ inv_sqrt
-    rows = np.asarray(s.sum(1)).ravel()
-    return (sp.diags(1.0 / rows) @ s).tocsr()
+    return (sp.diags(_inverse(np.asarray(s.sum(1)).ravel())) @ s).tocsr()
 
 
 def sign_hops(dataset: NodeDataset, hops: int, *, normalize_features: bool = True,
-              dtype=np.float32) -> np.ndarray:
-    """``[n_nodes, hops + 1, n_features]``: X, T X, ..., T^hops X (computed once, sparse T).
+              self_loops: bool = True, dtype=np.float32) -> np.ndarray:
+    """``[n_nodes, hops + 1, n_features]``: X, T X, ..., T^hops X (computed once, sparse T;
+    ``self_loops``: see :func:`sign_operator`).
 
     ``normalize_features`` scales every node's feature row to sum 1 (the usual Planetoid
     preprocessing); rows of zeros stay zero.
@@ -31,8 +37,8 @@ def sign_hops(dataset: NodeDataset, hops: int, *, normalize_features: bool = Tru
     x = sp.csr_matrix(dataset.features, dtype=np.float64)
     if normalize_features:
         sums = np.asarray(x.sum(1)).ravel()
-        x = sp.diags(np.where(sums > 0, 1.0 / np.where(sums > 0, sums, 1.0), 0.0)) @ x
-    t = sign_operator(dataset.adjacency)
+        x = sp.diags(_inverse(sums)) @ x
+    t = sign_operator(dataset.adjacency, self_loops=self_loops)
     out = np.empty((x.shape[0], hops + 1, x.shape[1]), dtype)
     current = x.toarray()
     for k in range(hops + 1):

@@ -36,12 +36,15 @@ def classical_logits(hop_features: np.ndarray, w: SignWeights) -> np.ndarray:
 
 
 def evaluate_sign_circuit(model, graph, hop_features: np.ndarray, *, epsilon: float = 0.01,
-                          delta: float = 0.05, out_dir: str | Path | None = None) -> dict:
+                          delta: float = 0.05, self_loops: bool = True,
+                          out_dir: str | Path | None = None) -> dict:
     """Evaluate ``model`` (a trained polynomial :class:`~qtnet.models.sign.SIGN`) on ``graph``
-    (a :class:`~qtnet.data.NodeDataset`) as a circuit on the dense backend, in float64."""
+    (a :class:`~qtnet.data.NodeDataset`) as a circuit on the dense backend, in float64
+    (``self_loops``: the T the hop features were made with)."""
     weights = SignWeights.from_model(model)
     with jax.enable_x64(True):
-        circuit = SignCircuit(sign_operator(graph.adjacency), hop_features[:, 0], weights)
+        circuit = SignCircuit(sign_operator(graph.adjacency, self_loops=self_loops),
+                              hop_features[:, 0], weights)
         out = circuit.output_dense()
         logits = np.asarray(out[:circuit.n_nodes, :circuit.n_classes]) + weights.b_out
         test = np.asarray(graph.test)
@@ -118,11 +121,14 @@ class CircuitEvaluation:
         step = run.best_step("accuracy")
         model = run.setup.model(run.restore(step).params)
         graph = run.setup.data.graph
-        hops = sign_hops(graph, model.w.shape[0] - 1, dtype=np.float64)  # every node
+        self_loops = getattr(run.config.data, "self_loops", True)   # only Planetoid has it
+        hops = sign_hops(graph, model.w.shape[0] - 1, self_loops=self_loops,
+                         dtype=np.float64)                            # every node
         circuit = run.config.circuit
         start = time.perf_counter()
         result = evaluate_sign_circuit(model, graph, hops, epsilon=circuit.epsilon,
-                                       delta=circuit.delta, out_dir=run.workdir / "circuit")
+                                       delta=circuit.delta, self_loops=self_loops,
+                                       out_dir=run.workdir / "circuit")
         result.update(step=step, seconds=time.perf_counter() - start)
         comm = result["comm"]["decision"]
         run.echo(f"circuit (step {step}, {result['qubits']} qubits, {result['seconds']:.0f} s): "

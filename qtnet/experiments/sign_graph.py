@@ -25,6 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 from qtnet.config import field, load, section
 from qtnet.data.features import GraphHops, graph_hop_features
 from qtnet.data.types import GraphDataset
+from qtnet.models.sign import INITS
 from qtnet.models.sign_graph import NORMS, SIGNGraph
 from qtnet.training.fit import Every, fit
 from qtnet.training.optim import make_optimizer, step_decay_schedule
@@ -46,6 +47,17 @@ class SignGraphSettings:
     epochs: int = field(350, min=1)
     decay_every: int = field(50, min=1, help="epochs between learning-rate halvings")
     folds: int = field(10, min=2)
+    hidden_times_blocks: bool = field(
+        False, help="hidden width hidden x blocks (1 + all hops), as the authors' "
+                    "sign_graph_pred.py builds it (1344 for MUTAG); false: hidden")
+    init: str = field("lecun", choices=INITS,
+                      help="lecun (flax's Linear) or torch (U(+-1/sqrt(fan_in)) weights and "
+                           "biases, the authors')")
+
+    @property
+    def width(self) -> int:
+        """The hidden layer's width."""
+        return self.hidden * self.hops.blocks if self.hidden_times_blocks else self.hidden
 
 
 def load_settings(path, overrides: list[str] | None = None) -> SignGraphSettings:
@@ -116,11 +128,16 @@ def optimizer(s: SignGraphSettings, steps_per_epoch: int) -> optax.GradientTrans
     return make_optimizer("adam", lr, weight_decay=s.weight_decay)
 
 
+def make_model(s: SignGraphSettings, n_features: int, n_classes: int, seed: int) -> SIGNGraph:
+    """The graph model of these settings (hidden width :attr:`SignGraphSettings.width`)."""
+    return SIGNGraph(n_features, n_classes, hidden=s.width, norm=s.norm, dropout=s.dropout,
+                     init=s.init, rngs=nnx.Rngs(params=seed))
+
+
 def train_fold(packed: PackedGraphs, train_idx: np.ndarray, test_idx: np.ndarray,
                s: SignGraphSettings, seed: int, n_classes: int, *, log=None) -> np.ndarray:
     """Train on one fold; return the held-out accuracy after every epoch ``[epochs]``."""
-    model = SIGNGraph(packed.features.shape[1], n_classes, hidden=s.hidden, norm=s.norm,
-                      dropout=s.dropout, rngs=nnx.Rngs(params=seed))
+    model = make_model(s, packed.features.shape[1], n_classes, seed)
     graphdef, params, stats = nnx.split(model, nnx.Param, nnx.BatchStat)
     params, stats = nnx.to_pure_dict(params), nnx.to_pure_dict(stats)
     n_batches = math.ceil(len(train_idx) / s.batch_size)

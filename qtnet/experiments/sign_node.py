@@ -37,6 +37,8 @@ class SignNodeSettings:
     epochs: int = 1000
     eval_every: int = 10
     batch_size: int = 1000          # gradients accumulated over batches of training nodes
+    init: str = "lecun"             # lecun | torch (the authors')
+    prelu: str = "per_unit"         # per_unit | per_hop (the authors')
 
 
 def epoch_key(rng: jax.Array, step: jax.Array) -> jax.Array:
@@ -63,7 +65,7 @@ def train_sign_node(hop_features: np.ndarray, data: NodeDataset, settings: SignN
     s = settings
     model = SIGN(hop_features.shape[2], data.n_classes, hops=s.hops, hidden=s.hidden,
                  activation=s.activation, dropout=s.dropout, input_dropout=s.input_dropout,
-                 rngs=nnx.Rngs(params=seed))
+                 init=s.init, prelu=s.prelu, rngs=nnx.Rngs(params=seed))
     tx = make_optimizer("adamw" if s.weight_decay else "adam", s.learning_rate,
                         weight_decay=s.weight_decay)
     graphdef, state = init_state(model, tx, seed)

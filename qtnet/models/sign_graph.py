@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from qtnet.models.sign import POLY_INIT
+from qtnet.models.sign import INITS, POLY_INIT, linear
 
 NORMS = ("batch", "layer", "none")
 
@@ -22,13 +22,18 @@ class SIGNGraph(nnx.Module):
       norm: ``batch`` (statistics over the batch's nodes; in evaluation a fixed affine map, so
         the circuit form keeps it), ``layer`` (per node; not a polynomial, so it has no exact
         circuit form) or ``none``.
+      hidden: the width of the one hidden layer (the authors' ``sign_graph_pred.py`` uses
+        their ``--num-hidden`` x (R + 1) blocks: see ``SignGraphSettings.hidden_times_blocks``).
+      init: ``lecun`` (flax's Linear) or ``torch`` (U(+-1/sqrt(fan_in)), the authors').
     """
 
     def __init__(self, n_features: int, n_classes: int, *, hidden: int, norm: str = "batch",
-                 dropout: float = 0.0, rngs: nnx.Rngs):
+                 dropout: float = 0.0, init: str = "lecun", rngs: nnx.Rngs):
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
-        self.lin = nnx.Linear(n_features, hidden, rngs=rngs)
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+        self.lin = linear(n_features, hidden, init, rngs)
         if norm == "batch":   # torch's BatchNorm1d defaults: momentum 0.1 -> flax 0.9
             self.norm = nnx.BatchNorm(hidden, momentum=0.9, rngs=rngs)
         elif norm == "layer":
@@ -37,7 +42,7 @@ class SIGNGraph(nnx.Module):
             self.norm = None
         self.coef = nnx.Param(jnp.asarray(POLY_INIT))
         self.drop = nnx.Dropout(dropout)
-        self.out = nnx.Linear(hidden, n_classes, rngs=rngs)
+        self.out = linear(hidden, n_classes, init, rngs)
 
     def node_features(self, x, node_mask, train: bool):
         """``[n_nodes, hidden]``: sigma(norm(x W + b)), zero on padding rows."""

@@ -71,7 +71,8 @@ def test_every_registered_type_has_its_own_section():
                       "figure2": ["type", "layers", "depth", "ansatz", "init_scale"],
                       "mlp": ["type", "hidden"],
                       "qcnn": ["type", "init_scale"],
-                      "sign": ["type", "hidden", "activation", "dropout", "input_dropout"],
+                      "sign": ["type", "hidden", "activation", "dropout", "input_dropout",
+                               "init", "prelu"],
                       "transfer": ["type", "extractor", "extractor_step", "layers", "depth",
                                    "ansatz", "init_scale"]}
 
@@ -82,7 +83,7 @@ def test_every_registered_type_has_its_own_section():
     (["model.type=figure2", "model.hidden=8"], "unknown key model.hidden in model; valid keys: "
      "type, layers, depth, ansatz, init_scale (for model.type figure2)"),
     (["data.type=cora", "data.standardize=false"], "unknown key data.standardize in data; "
-     "valid keys: type, hops, root (for data.type cora)"),
+     "valid keys: type, hops, root, self_loops (for data.type cora)"),
     (["data.hops=3"], "unknown key data.hops in data; valid keys: type, test_fraction, "
      "split_seed, standardize (for data.type digits)"),
     (["data.type=grid", "data.split_seed=1"], "unknown key data.split_seed in data; valid "

@@ -15,13 +15,14 @@ from flax import nnx
 
 from qtnet.config import Config, ConfigError, load
 from qtnet.data import Graph, GraphDataset, load_graph_dataset
-from qtnet.data.features import GraphHops, graph_hop_features
+from qtnet.data.features import GraphHops, graph_hop_features, sign_hops
 from qtnet.data.types import NodeDataset
 from qtnet.experiments.sign_node import SignNodeSettings, run_sign_node, train_sign_node
 from qtnet.models.sign import SIGN
 from qtnet.models.sign_graph import SIGNGraph
 from qtnet.training import read_metrics, train
-from qtnet.experiments.sign_graph import batch_arrays, cross_validate, load_settings, pack
+from qtnet.experiments.sign_graph import (batch_arrays, cross_validate, load_settings,
+                                          make_model, pack)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,7 +96,9 @@ CORA = ["model.hidden=8", "training.steps=3", "training.eval_every=1", "checkpoi
 
 
 def test_cora_sign_poly_trains_selects_on_val_and_evaluates_as_a_circuit(tmp_path):
-    config = load(Config, ROOT / "configs" / "cora_sign_poly.yaml", CORA)
+    """With the authors' settings (no self-loops, torch init): the circuit's T is the run's."""
+    config = load(Config, ROOT / "configs" / "cora_sign_poly.yaml",
+                  CORA + ["data.self_loops=false", "model.init=torch"])
     result = train(config, tmp_path, echo=lambda *_: None, interactive=False)
     records = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["step"] for r in records if r["split"] == "test"] == [1, 2, 3]
@@ -197,3 +200,38 @@ def test_run_sign_node_reports_test_figures_at_the_first_best_validation_epoch()
     assert r["test_acc"] == np.mean(seen[acc_at][2].argmax(1) == y_test)
     assert r["dec_epoch"] == seen[dec_at][0]
     assert r["test_dec"] == decision_accuracy(seen[dec_at][2], y_test, 3)
+
+
+def test_authors_graph_model_is_hidden_times_blocks_wide_with_torch_init():
+    from qtnet.experiments.table2 import AS_AUTHORS
+
+    mutag = ROOT / "configs" / "tu" / "MUTAG.yaml"
+    assert load_settings(mutag).width == 64
+    s = load_settings(mutag, list(AS_AUTHORS))        # hops 6 + 5 + 1 + 8, X itself: 21 blocks
+    assert (s.width, s.init) == (64 * 21, "torch")
+    model = make_model(s, 7 * 21, 2, seed=0)
+    assert model.lin.kernel.shape == (147, 1344) and model.out.kernel.shape == (1344, 2)
+    bound = 147 ** -0.5                               # U(+-1/sqrt(fan_in)), biases too
+    for p in (model.lin.kernel[...], model.lin.bias[...]):
+        assert np.abs(p).max() <= bound and np.abs(p).max() > 0.95 * bound
+    assert not np.any(make_model(load_settings(mutag), 147, 2, seed=0).lin.bias[...])
+    with pytest.raises(ConfigError, match="init"):
+        load_settings(mutag, ["init=xavier"])
+    with pytest.raises(ConfigError, match="hidden_times_blocks"):
+        load_settings(mutag, ["hidden_times_blocks=sometimes"])
+
+
+def test_circuit_evaluation_uses_the_t_the_hops_were_made_with(tmp_path):
+    from qtnet.experiments.sign_circuit_eval import evaluate_sign_circuit
+
+    rng = np.random.default_rng(0)
+    ring = np.roll(np.eye(8), 1, axis=1)
+    a = sp.csr_matrix(ring + ring.T + np.diag(np.ones(4), 4) + np.diag(np.ones(4), -4))
+    graph = NodeDataset("ring", sp.csr_matrix(rng.random((8, 3))), np.arange(8) % 2, a,
+                        np.arange(2), np.arange(2, 4), np.arange(4, 8))
+    feats = sign_hops(graph, 1, self_loops=False, dtype=np.float64)
+    model = SIGN(3, 2, hops=1, hidden=2, init="torch", rngs=nnx.Rngs(params=0))
+    same = evaluate_sign_circuit(model, graph, feats, self_loops=False)
+    assert same["max_relative_difference"] < 1e-6
+    other = evaluate_sign_circuit(model, graph, feats)            # T from A + I: not the hops'
+    assert other["max_relative_difference"] > 1e-3
