@@ -70,11 +70,11 @@ def two_site_contraction(chi: int, d: int = 2) -> int:
 def two_site_decomposition(chi: int, d: int = 2) -> int:
     """The factorisation of one two-site update's ``theta [(chi d), (d chi)]``, ``m = chi d``
     (the engine's ``tn.evolve.two_site_update`` via ``tn.svd.right_singular``): an SVD of
-    theta itself (:func:`svd_flops` ``(m, m)``), generic vectors projected off the nonzero
-    singular vectors (two ``[m, m] x [m, m]`` products, 4 m^3) and one QR that completes the
-    kept basis (:func:`qr_flops` ``(m, m)``)."""
+    theta itself (:func:`svd_flops` ``(m, m)``) and one QR of the nonzero singular vectors
+    followed by generic vectors, which completes the kept basis (:func:`qr_flops` ``(m, m)``;
+    Householder QR orthogonalises the generic vectors, so no projection is done)."""
     m = chi * d
-    return svd_flops(m, m) + 4 * m**3 + qr_flops(m, m)
+    return svd_flops(m, m) + qr_flops(m, m)
 
 
 def canonicalize_flops(n: int, bond: int, chi: int, d: int = 2) -> tuple[int, int]:

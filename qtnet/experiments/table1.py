@@ -30,12 +30,15 @@ def reproduce_table1(*, seeds: int = 10, first_seed: int = 0, epochs: int = 1000
     """Run every (activation, seed) on Cora and print the table.
 
     Args:
-      seeds, first_seed: seeds first_seed .. seeds - 1 per activation (a later
-        ``first_seed`` finishes an interrupted run into another file).
+      seeds: run seeds ``first_seed .. seeds - 1`` per activation.
+      first_seed: the first seed (a later one finishes an interrupted run into another
+        file).
       epochs: epochs per run (the paper: 1000).
       activations: ``poly`` and/or ``prelu``.
-      self_loops, init, prelu: T from A + I or A; the model's ``init`` and ``prelu``
-        (:class:`~qtnet.models.sign.SIGN`). ``**AS_AUTHORS`` gives the authors' code.
+      self_loops: T from A + I (True) or from A (the authors' code).
+      init: the model's initialisation (:class:`~qtnet.models.sign.SIGN`).
+      prelu: the model's PReLU slopes, ``per_unit`` or ``per_hop``. ``**AS_AUTHORS`` gives
+        the authors' settings of these three.
       out: JSON file for the per-run results, rewritten after every run (``None``: not
         written).
 

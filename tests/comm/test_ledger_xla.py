@@ -40,5 +40,5 @@ def test_brickwork_step_flops_agree_with_xla_cost_analysis():
     lapack = compression.count * (svd_flops(m, m) + qr_flops(m, m))
     print(f"ledger {ledger}, xla {xla}: ratio {ledger / xla:.3f}, "
           f"without LAPACK {(ledger - lapack) / xla:.3f}")
-    assert 1.5 < ledger / xla < 6.0
+    assert 1.5 < ledger / xla < 8.0
     assert 0.6 < (ledger - lapack) / xla < 1.0
