@@ -15,6 +15,7 @@ import numpy as np
 
 from qtnet.tn import checks
 from qtnet.tn.mpo import MPO, pauli_terms
+from qtnet.tn.log_scaled import Untruncated
 from qtnet.tn.mps import default_dtype, real_dtype, vectors_from_label
 from qtnet.tn.shapes import (BrickworkPairs, BrickworkSingles, Expectations, Gate, GateSequence,
                              GateSites, LocalOperators, LocalVectors, PairLayer, Probabilities,
@@ -26,7 +27,7 @@ MAX_DENSE_SITES = 26
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class DenseState:
+class DenseState(Untruncated):
     amplitudes: StateVector      # [d^n], unit norm
     log_norm: jax.Array
     n_sites: int = dataclasses.field(metadata=dict(static=True))
@@ -35,19 +36,6 @@ class DenseState:
     @property
     def dtype(self):
         return self.amplitudes.dtype
-
-    @property
-    def log_fidelity(self):
-        return jnp.zeros((), real_dtype(self.dtype))
-
-    @property
-    def fidelity_estimate(self):
-        return jnp.ones((), real_dtype(self.dtype))
-
-    @property
-    def bond_cap(self) -> int:
-        """0: a statevector holds no bonds (the MPS field of the same name is its bond cap)."""
-        return 0
 
     def max_bond_used(self) -> int | None:
         """Largest Schmidt rank over the cuts, for n <= 16 sites (None above: too costly)."""

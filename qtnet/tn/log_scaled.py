@@ -1,9 +1,11 @@
-"""What every truncating state pytree keeps in log form: its norm and its kept weight."""
+"""What every state pytree keeps in log form: its norm and its kept weight (1 for a state
+that is never truncated)."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 class LogScaled:
@@ -19,3 +21,17 @@ class LogScaled:
         """Kept weight, the product of (1 - discarded weight) over every truncation behind
         this state (1 when exact)."""
         return jnp.exp(self.log_fidelity)
+
+
+class Untruncated(LogScaled):
+    """Mixin for a state that is never truncated (a statevector, a lazy network): kept weight
+    1, no bond cap (``bond_cap`` 0; the MPS field of that name is its cap)."""
+
+    @property
+    def log_fidelity(self) -> jax.Array:
+        real = np.finfo(np.dtype(self.dtype)).dtype      # the dtype's real counterpart
+        return jnp.zeros((), real)
+
+    @property
+    def bond_cap(self) -> int:
+        return 0

@@ -20,7 +20,7 @@ from qtnet.tn.svd import svd, truncation_mask
 
 __all__ = ["MPS", "boundary_schmidt", "computational_basis_state", "default_dtype",
            "full_ranks", "mps_from_dense", "pad_to_power", "product_state", "random_mps",
-           "real_dtype", "scale", "to_dense", "vectors_from_label"]
+           "real_dtype", "scale", "to_dense", "unit_local_vectors", "vectors_from_label"]
 
 
 def product_state(vectors: LocalVectors | str, *, max_bond: int = 1, dtype=None) -> MPS:
@@ -32,6 +32,19 @@ def product_state(vectors: LocalVectors | str, *, max_bond: int = 1, dtype=None)
       max_bond: the bond cap ``chi`` of the returned state (fixed for its lifetime).
       dtype: complex dtype; defaults to :func:`default_dtype`.
     """
+    units, log_norm = unit_local_vectors(vectors, dtype)
+    dtype = units.dtype
+    n, d = units.shape
+    tensors = jnp.zeros((n, max_bond, d, max_bond), dtype)
+    tensors = tensors.at[:, 0, :, 0].set(units)
+    schmidt = jnp.broadcast_to(boundary_schmidt(max_bond, dtype), (n + 1, max_bond))
+    return MPS(tensors, schmidt, log_norm, jnp.zeros((), real_dtype(dtype)),
+               jnp.ones((n + 1,), jnp.int32))
+
+
+def unit_local_vectors(vectors: LocalVectors | str, dtype=None) -> tuple[jax.Array, jax.Array]:
+    """``[n, d]`` local vectors (or a label such as ``"0+10"``) normalised, and the sum of the
+    logs of their norms (a product state's ``log_norm``); refuses non-finite or zero vectors."""
     if isinstance(vectors, str):
         vectors = vectors_from_label(vectors)
     dtype = dtype or default_dtype()
@@ -41,13 +54,8 @@ def product_state(vectors: LocalVectors | str, *, max_bond: int = 1, dtype=None)
     checks.require_finite(vectors, "product_state vectors")
     norms = jnp.linalg.norm(vectors, axis=-1)
     checks.require_nonzero(norms, "product_state vectors")
-    n, d = vectors.shape
-    tensors = jnp.zeros((n, max_bond, d, max_bond), dtype)
-    tensors = tensors.at[:, 0, :, 0].set(vectors / norms[:, None])
-    schmidt = jnp.broadcast_to(boundary_schmidt(max_bond, dtype), (n + 1, max_bond))
-    rdt = real_dtype(dtype)
-    return MPS(tensors, schmidt, jnp.sum(jnp.log(norms)).astype(rdt), jnp.zeros((), rdt),
-               jnp.ones((n + 1,), jnp.int32))
+    return vectors / norms[:, None].astype(dtype), jnp.sum(jnp.log(norms)).astype(
+        real_dtype(dtype))
 
 
 def computational_basis_state(bits, *, max_bond: int = 1, dtype=None) -> MPS:

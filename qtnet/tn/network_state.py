@@ -31,8 +31,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qtnet.tn import checks, dense
-from qtnet.tn.mps import default_dtype, real_dtype, vectors_from_label
+from qtnet.tn import dense
+from qtnet.tn.log_scaled import Untruncated
+from qtnet.tn.mps import real_dtype, unit_local_vectors
 from qtnet.tn.network import PATHS, NetworkSpec, PathCache, contract, unstack
 from qtnet.tn.shapes import LocalVectors, VectorLike
 
@@ -44,7 +45,7 @@ Wires = tuple[tuple[int, ...], ...]
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class NetworkState:
+class NetworkState(Untruncated):
     initial: jax.Array                  # [n, d] unit vectors, or [d^n] one unit tensor
     blocks: tuple[jax.Array, ...]       # block b: [k_b, d^a, d^a], gate j on wires[b][j]
     log_norm: jax.Array
@@ -65,19 +66,6 @@ class NetworkState:
         return self.initial.ndim == 2
 
     @property
-    def log_fidelity(self):
-        return jnp.zeros((), real_dtype(self.dtype))
-
-    @property
-    def fidelity_estimate(self):
-        return jnp.ones((), real_dtype(self.dtype))
-
-    @property
-    def bond_cap(self) -> int:
-        """0: the network is never truncated (the MPS field of the same name is its cap)."""
-        return 0
-
-    @property
     def n_gates(self) -> int:
         return len(self.order)
 
@@ -91,18 +79,9 @@ class NetworkState:
 
 def product_state(vectors: LocalVectors | str, *, dtype=None) -> NetworkState:
     """A product state (``"0+1"`` labels allowed); the vectors' norms go to ``log_norm``."""
-    if isinstance(vectors, str):
-        vectors = vectors_from_label(vectors)
-    dtype = dtype or default_dtype()
-    vectors = jnp.asarray(vectors, dtype)
-    if vectors.ndim != 2:
-        raise ValueError(f"product_state expects [n_sites, d] vectors, got shape {vectors.shape}")
-    checks.require_finite(vectors, "product_state vectors")
-    norms = jnp.linalg.norm(vectors, axis=-1)
-    checks.require_nonzero(norms, "product_state vectors")
-    n, d = vectors.shape
-    return NetworkState(vectors / norms[:, None].astype(dtype),
-                        (), jnp.sum(jnp.log(norms)).astype(real_dtype(dtype)), (), (), (), n, d)
+    units, log_norm = unit_local_vectors(vectors, dtype)
+    n, d = units.shape
+    return NetworkState(units, (), log_norm, (), (), (), n, d)
 
 
 def encode(vector: VectorLike, *, phys_dim: int = 2, dtype=None) -> NetworkState:
