@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 from scipy.stats import unitary_group
 
@@ -32,3 +38,15 @@ def random_unitary(dim, rng):
 def random_state(n, rng):
     psi = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
     return psi / np.linalg.norm(psi)
+
+
+def run_on_host_devices(script: str, devices: int = 4, timeout: int = 900) -> dict:
+    """Run ``tests/<script>`` in a fresh interpreter that sees ``devices`` CPU host devices
+    (JAX fixes its device count when it starts) and return the JSON of its last line."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
+           "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, str(root / "tests" / script)], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -2,10 +2,6 @@
 device (4 host devices in a subprocess), equals the chain trained in one piece (float64);
 on one device it trains in one piece; bad placements are config errors."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import jax
@@ -15,6 +11,7 @@ from flax import nnx
 from qtnet.config import Config, ConfigError, load
 from qtnet.models import build_model
 from qtnet.parties import chain_protocol
+from tests.helpers import run_on_host_devices
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "split_chain_digits.yaml"
@@ -22,12 +19,7 @@ CONFIG = ROOT / "configs" / "split_chain_digits.yaml"
 
 @pytest.fixture(scope="module")
 def results():
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "models" / "chain_check.py")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_on_host_devices("models/chain_check.py", timeout=900)
 
 
 @pytest.mark.slow

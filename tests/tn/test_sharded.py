@@ -2,30 +2,18 @@
 XLA_FLAGS=--xla_force_host_platform_device_count=4, tests/tn/sharded_check.py): the brickwork
 value, gradient and final state equal the one-device run; bad splits are refused."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax.sharding import Mesh
 
 from qtnet.tn import product_state, sharded
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import run_on_host_devices
 
 
 @pytest.fixture(scope="module")
 def results():
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "tn" / "sharded_check.py")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_on_host_devices("tn/sharded_check.py", timeout=900)
 
 
 @pytest.mark.slow
