@@ -42,11 +42,18 @@ class DenseState(Untruncated):
         d, n = self.phys_dim, self.n_sites
         if n > 16:
             return None
-        psi = np.asarray(self.amplitudes)
-        tol = 10 * np.finfo(psi.dtype).eps
-        ranks = [int(np.sum(s > tol * s[0])) for s in
-                 (np.linalg.svd(psi.reshape(d**b, -1), compute_uv=False) for b in range(1, n))]
-        return int(max(ranks, default=1))
+        # One left-to-right sweep: the remainder s V^H after each cut carries the same Schmidt
+        # values as the state at that cut, and is only as tall as the rank kept so far.
+        rest = np.asarray(self.amplitudes).reshape(1, -1)
+        tol = 10 * np.finfo(rest.dtype).eps
+        largest = 1
+        for _ in range(n - 1):
+            rest = rest.reshape(rest.shape[0] * d, -1)
+            _, s, vh = np.linalg.svd(rest, full_matrices=False)
+            rank = max(int(np.sum(s > tol * s[0])), 1)
+            largest = max(largest, rank)
+            rest = s[:rank, None] * vh[:rank]
+        return largest
 
     def to_dense(self):
         return to_dense(self)

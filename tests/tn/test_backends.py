@@ -67,3 +67,17 @@ def test_truncation_is_ignored_by_dense_and_measured_by_mps():
         cut = backends.get("mps").encode(a, max_bond=1, dtype=jnp.float64)
         assert float(backends.get("dense").fidelity(exact)) == 1.0
         assert float(backends.get("mps").fidelity(cut)) < 1.0
+
+
+@pytest.mark.parametrize("bonds", [(1, 1, 1, 1, 1), (2, 4, 3, 2, 1), (2, 4, 8, 4, 2)])
+def test_dense_max_bond_used_is_the_largest_schmidt_rank(bonds):
+    """A random 6-site MPS with these bonds, contracted to a vector: the statevector's
+    reported bond is the largest bond (generic tensors have full Schmidt rank)."""
+    rng = np.random.default_rng(sum(bonds))
+    shapes = zip((1,) + bonds, bonds + (1,))
+    vector = np.ones((1, 1))
+    for left, right in shapes:
+        site = rng.normal(size=(left, 2, right)) + 1j * rng.normal(size=(left, 2, right))
+        vector = np.tensordot(vector, site, axes=(1, 0)).reshape(-1, right)
+    state = tn.dense.from_vector(vector.reshape(-1), n_sites=6, dtype=jnp.complex128)
+    assert state.max_bond_used() == max(bonds)
