@@ -16,6 +16,10 @@ of the cap, not of the rank).
 
 from __future__ import annotations
 
+import math
+
+import opt_einsum
+
 COMPLEX_FACTOR = 4
 EIGH_CONSTANT = 9
 
@@ -35,6 +39,20 @@ def qr_flops(m: int, n: int) -> int:
 def eigh_flops(m: int) -> int:
     """Eigenvalues and eigenvectors of a Hermitian ``[m, m]`` matrix."""
     return EIGH_CONSTANT * m**3
+
+
+def einsum_flops(subscripts: str, *shapes, optimize="auto") -> int:
+    """``jnp.einsum(subscripts, *operands, optimize=optimize)`` on operands of ``shapes``:
+    the pairwise contractions of opt_einsum's path (the path JAX's einsum takes), each 2 x
+    the product of its distinct index sizes; a one-operand step (a trace, a sum over an
+    index) 1 per element it reads."""
+    _, info = opt_einsum.contract_path(subscripts, *shapes, shapes=True, optimize=optimize)
+    total = 0
+    for _, _, step, _, _ in info.contraction_list:
+        inputs = step.split("->")[0]
+        work = math.prod(info.size_dict[i] for i in set(inputs) - {","})
+        total += 2 * work if "," in inputs else work
+    return total
 
 
 # -- MPS -------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from qtnet.comm.qcnn_ledger import qcnn_ledger
 from qtnet.config import BackendConfig, ConfigError, field
 from qtnet.models.common import FixedState, check_backend_in
 from qtnet.models.registry import register_model
@@ -96,6 +97,12 @@ class QCNN(nnx.Module):
         """``<Z_0>`` after the circuit for each state of a batch."""
         backend, circuit = backends.get(self.backend), self.circuit()
         return jax.vmap(lambda s: pooling_expectation(backend, s, circuit))(states)
+
+    def ledger(self, batch: int, bits: int = 32) -> tuple[list, dict]:
+        """The forward pass's contractions over ``batch`` states, and each state's hand-off to
+        the classifier (:mod:`qtnet.comm.qcnn_ledger`, priced on the model's backend)."""
+        return qcnn_ledger(self.states.value, self.circuit(), backend=self.backend,
+                           batch=batch, bits=bits)
 
     def __call__(self, x, key=None) -> dict:
         """Logits and the fidelity of the states the circuit read (deterministic)."""
