@@ -1,4 +1,5 @@
-"""Barren-plateau diagnostics: closed forms at depth 1, MPS == dense, global decays faster."""
+"""Barren-plateau diagnostics: closed forms at depth 1, MPS == dense, the exact (replica)
+variance against the closed forms and an exact quadrature, global decays faster."""
 
 import json
 from pathlib import Path
@@ -9,7 +10,9 @@ import pytest
 
 from qtnet.cli import main
 from qtnet.experiments.barren_plateaus import (fit_slopes, gradient_samples,
-                                               gradient_variance_sweep)
+                                               gradient_variance_sweep, gradients_at,
+                                               ln_sample_variance)
+from qtnet.experiments.gradient_moments import MAX_EXACT_DEPTH, exact_gradient_moments
 
 jax.config.update("jax_enable_x64", True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +42,56 @@ def test_mps_equals_dense_at_depth_two():
     assert np.ptp(mps["global"]["grad"]) > 1e-3           # not all zero
 
 
+@pytest.mark.parametrize("n", range(2, 9))
+def test_exact_moments_match_the_closed_forms_at_depth_one(n):
+    g, loc = exact_gradient_moments(n, 1, "global"), exact_gradient_moments(n, 1, "local")
+    np.testing.assert_allclose(g["variance"], (3 / 8) ** (n - 1) / 8, rtol=1e-12)
+    np.testing.assert_allclose(g["ln_variance"], np.log((3 / 8) ** (n - 1) / 8), rtol=1e-12)
+    np.testing.assert_allclose(loc["variance"], 1 / (8 * n**2), rtol=1e-12)
+    assert abs(g["mean"]) < 1e-15 and abs(loc["mean"]) < 1e-15
+
+
+# (1, 4): the odd chain's last site, alone in layer 0; the costs are symmetric under qubit
+# permutations, so only a site paired in one brick offset and not in the other tells them apart
+@pytest.mark.parametrize("n, parameter", [(4, (0, 0)), (5, (1, 4))])
+def test_exact_moments_equal_a_quadrature_on_the_dense_backend(n, parameter):
+    # dC/dtheta is a trig polynomial of degree 1 in every angle, its square of degree 2, so
+    # the mean over 3 equally spaced angles per parameter is the integral: exact moments.
+    depth, grid = 2, 2 * np.pi * np.arange(3) / 3
+    angles = np.stack(np.meshgrid(*[grid] * (depth * n), indexing="ij"), -1)
+    angles = angles.reshape(-1, depth, n)
+    s = gradients_at(angles, backend="dense", parameter=parameter)
+    for cost in ("global", "local"):
+        exact = exact_gradient_moments(n, depth, cost, parameter=parameter)
+        g = s[cost]["grad"]
+        np.testing.assert_allclose(exact["second_moment"], np.mean(g**2), rtol=1e-10)
+        np.testing.assert_allclose(exact["mean"], np.mean(g), atol=1e-12)
+        assert exact["variance"] > 1e-4                    # not a trivial zero
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n=1, depth=1), "n >= 2"),
+    (dict(n=4, depth=0), "depth >= 1"),
+    (dict(n=4, depth=MAX_EXACT_DEPTH + 1), "depth"),
+    (dict(n=4, depth=2, parameter=(2, 0)), "outside"),
+    (dict(n=4, depth=2, cost="energy"), "unknown cost"),
+])
+def test_exact_moments_refuse_bad_input(kwargs, message):
+    kwargs = {"cost": "global", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        exact_gradient_moments(kwargs.pop("n"), kwargs.pop("depth"), kwargs.pop("cost"),
+                               **kwargs)
+
+
+def test_ln_sample_variance_survives_underflow():
+    g = np.array([3.0, -1.0, 2.0, 0.5]) * 1e-200          # Var ~ 1e-400: 0.0 in float64
+    assert np.var(g, ddof=1) == 0.0
+    want = np.log(np.var(g / 1e-200, ddof=1)) + 2 * np.log(1e-200)
+    assert ln_sample_variance(g) == pytest.approx(want, rel=1e-12)
+    fit = fit_slopes([8, 16, 32], ln_variances=[-1.0, -2.0, -np.inf])
+    assert fit["per_qubit"] == pytest.approx(-1 / 8)       # the underflowed point left out
+
+
 def test_global_cost_variance_decays_faster_than_local(sweep):
     var = {(p["cost"], p["qubits"]): p["variance"] for p in sweep["points"]}
     drop = {c: var[(c, 2)] / var[(c, 6)] for c in ("global", "local")}
@@ -47,6 +100,9 @@ def test_global_cost_variance_decays_faster_than_local(sweep):
     # closed forms: ln(3/8) = -0.98 per qubit (global); n^-2 (local)
     assert fits["global"]["per_qubit"] == pytest.approx(np.log(3 / 8), abs=0.25)
     assert fits["local"]["loglog"] == pytest.approx(-2.0, abs=0.4)
+    # the exact variance lies on the closed forms: ln(3/8) per qubit, n^-2
+    assert fits["global"]["exact_per_qubit"] == pytest.approx(np.log(3 / 8), abs=1e-9)
+    assert fits["local"]["exact_loglog"] == pytest.approx(-2.0, abs=1e-9)
 
 
 def test_fit_slopes_by_hand():
@@ -60,6 +116,7 @@ def test_fit_slopes_by_hand():
     ("qubits=", "qubits: empty sweep range"),
     ("depths=a,b", "depths: expected positive integers"),
     ("qubits=1,4", "qubits: expected every count >= 2"),
+    ("depths=0", "depths: empty sweep range"),
     ("samples=1", "samples: expected a value >= 2"),
 ])
 def test_bad_diagnose_configs_exit_2(setting, message, capsys):
@@ -78,3 +135,7 @@ def test_diagnose_gradients_command(tmp_path, capsys):
         ("global", 2), ("global", 4), ("local", 2), ("local", 4)}
     assert (tmp_path / "gradients.png").stat().st_size > 0
     assert json.loads((tmp_path / "gradients.json").read_text())["fits"]
+    for p in data["points"]:
+        want = (3 / 8) ** (p["qubits"] - 1) / 8 if p["cost"] == "global" else 1 / (
+            8 * p["qubits"] ** 2)
+        assert p["exact_variance"] == pytest.approx(want, rel=1e-12)
