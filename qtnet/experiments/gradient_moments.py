@@ -32,9 +32,6 @@ import numpy as np
 from qtnet.tn.ansatz import brickwork_gates
 from qtnet.tn.gates import ry
 
-EXACT_ANSATZE = ("ry_cz",)
-"""Ansätze the replica contraction handles: real gates, RY(theta) single-site, diagonal bricks."""
-
 QUADRATURE_POINTS = 8       # > 2 = the largest frequency of a 4-copy product: exact
 MAX_EXACT_DEPTH = 6         # the environment grows 16x per two layers (16^4 x 16 x 4 at L = 6)
 
@@ -51,7 +48,7 @@ def single_gate_moments(copies: int) -> tuple[np.ndarray, np.ndarray]:
     dr = (ry(theta + math.pi, xp=np) - ry(theta - math.pi, xp=np)) / 4     # shift rule
     plain = r
     diff = r
-    for c in range(1, copies):
+    for c in range(1, copies):          # [M, out, in] (x) [M, o, i] -> [M, (out o), (in i)]
         plain = np.einsum("mab,mcd->macbd", plain, r).reshape(len(theta), 2 ** (c + 1), -1)
         diff = np.einsum("mab,mcd->macbd", diff, dr if c % 2 else r).reshape(
             len(theta), 2 ** (c + 1), -1)
@@ -92,7 +89,7 @@ def observable_sites(cost: str, n: int, copies: int) -> tuple[float, list[np.nda
     else:
         raise ValueError(f"unknown cost {cost!r}; choose one of global, local")
     site = np.ones((1, 1, 1))
-    for _ in range(pairs):                              # [l, x, r] (x) [l', x', r'] -> [ll', xx', rr']
+    for _ in range(pairs):              # [l, x, r] (x) [l', x', r'] -> [(l l'), (x x'), (r r')]
         site = np.einsum("axb,cyd->acxybd", site, one).reshape(
             site.shape[0] * one.shape[0], site.shape[1] * 4, -1)
     sites = [site] * n
