@@ -61,9 +61,11 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     """
     c, d, _ = b1.shape
     real = jnp.finfo(b1.dtype).dtype
-    g = gate.reshape(d, d, d, d).astype(b1.dtype)                    # [o1 o2 i1 i2]
-    pair = jnp.einsum("apb,bqc->apqc", b1, b2)                       # [l p q r]
-    pair = jnp.einsum("xypq,apqc->axyc", g, pair)                    # [l o1 o2 r]
+    g = gate.reshape(d * d, d * d).astype(b1.dtype)                  # [(o1 o2), (i1 i2)]
+    pair = jnp.einsum("apb,bqc->apqc", b1, b2).reshape(c, d * d, c)  # [l (p q) r]
+    # The gate's axes stay in the middle: an [l, (pq), r] layout keeps r minor, where a
+    # 4-D einsum over (p, q) made XLA transpose to a minor axis of size d*d (slow loops).
+    pair = jnp.einsum("xp,apc->axc", g, pair).reshape(c, d, d, c)    # [l o1 o2 r]
     in_r = jnp.broadcast_to(jnp.arange(c) < rank_right, (d, c)).reshape(d * c).astype(real)
     theta = (lam.astype(pair.dtype)[:, None, None, None] * pair).reshape(c * d, d * c)
     theta = theta * in_r.astype(theta.dtype)[None, :]                # [(l o1), (o2 r)]
@@ -72,7 +74,9 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     total = jnp.sum(jnp.abs(theta) ** 2)
     tiny = jnp.finfo(real).tiny
     s_all, v = right_singular(theta, in_r)                           # [(q r)], [(q r), k]
-    in_span = jnp.sum(jnp.abs(v) ** 2 * in_r[:, None], axis=0)       # ~1 for R, ~0 outside
+    v_mask = jax.lax.stop_gradient(v)                               # a mask: no derivative
+    in_span = jnp.sum((jnp.real(v_mask) ** 2 + jnp.imag(v_mask) ** 2) * in_r[:, None],
+                      axis=0)                                          # ~1 for R, ~0 outside
     s_all = jnp.where(in_span > 0.5, s_all, 0.0)
     capped = jnp.any(truncation_mask(s_all, s_all.shape[0], cutoff)[keep:] & (s_all[keep:] > 0))
     s, v = s_all[:c], v[:, :c]
