@@ -217,6 +217,8 @@ def apply_brickwork_real(mps: MPS, single: BrickworkSingles, pairs: BrickworkPai
     Raises ``ValueError`` for gates of a complex dtype. Whether the *state* is real is known
     only at run time: a state with any nonzero imaginary part comes back as NaN (never as a
     silently wrong real state). A real ``mps`` runs :func:`apply_brickwork` unchanged.
+    Gradients are exact for real parameters of the gates and of the state; the derivative
+    along an imaginary perturbation of the state is not computed (it comes back as zero).
     """
     single, pairs = jnp.asarray(single), jnp.asarray(pairs)
     for what, gates in (("single-site", single), ("pair", pairs)):

@@ -26,17 +26,26 @@ def _pairs(dtype):
 
 
 def _value_and_grad(apply, gate_dtype):
-    """(value, state), grad of <Z_{N/2}> after an RY/CZ brickwork from ``state``."""
-    def loss(state, theta):
+    """(value, state), grads in (phi, theta) of <Z_{N/2}> after an RY/CZ brickwork from the
+    product state of (cos phi_i, e^{i phase} sin phi_i): real for phase = 0."""
+    def loss(phi, theta, phase):
+        vectors = jnp.stack([jnp.cos(phi), jnp.exp(1j * phase) * jnp.sin(phi)], -1)
+        state = tn.product_state(vectors, max_bond=CHI, dtype=jnp.complex128)
         state = apply(state, ry(theta).astype(gate_dtype), _pairs(gate_dtype))
         return jnp.real(tn.expectation_local(state, _z_ops(jnp.complex128))), state
 
-    return jax.jit(jax.value_and_grad(loss, argnums=1, has_aux=True))
+    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))
 
 
 @pytest.fixture(scope="module")
-def theta():
-    return jnp.asarray(np.random.default_rng(3).uniform(0, 2 * np.pi, (DEPTH, N)))
+def angles():
+    rng = np.random.default_rng(3)
+    return jnp.asarray(rng.uniform(0, np.pi, N)), jnp.asarray(rng.uniform(0, 2 * np.pi, (DEPTH, N)))
+
+
+@pytest.fixture(scope="module")
+def theta(angles):
+    return angles[1]
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +57,15 @@ def _zero_state(chi=CHI):
     return tn.computational_basis_state([0] * N, max_bond=chi)
 
 
-def test_real_arithmetic_equals_complex_arithmetic_where_the_cap_binds(theta, real_step):
-    (value, state), grad = real_step(_zero_state(), theta)
+def test_real_arithmetic_equals_complex_arithmetic_where_the_cap_binds(angles, real_step):
+    """Value and gradients, in the gates' angles and in the initial state's (real) ones."""
+    (value, state), grads = real_step(*angles, 0.0)
     complex_step = _value_and_grad(evolve.apply_brickwork, jnp.complex128)
-    (want_value, want_state), want_grad = complex_step(_zero_state(), theta)
+    (want_value, want_state), want_grads = complex_step(*angles, 0.0)
     assert float(state.log_fidelity) < -1e-3                       # truncated
     np.testing.assert_allclose(value, want_value, atol=1e-12)
-    np.testing.assert_allclose(grad, want_grad, atol=1e-10)
+    for grad, want in zip(grads, want_grads):
+        np.testing.assert_allclose(grad, want, atol=1e-10)
     np.testing.assert_allclose(state.log_fidelity, want_state.log_fidelity, atol=1e-12)
     assert state.tensors.dtype == jnp.complex128                   # cast back
     np.testing.assert_allclose(tn.norm(state), 1.0, atol=1e-12)
@@ -67,9 +78,8 @@ def test_real_arithmetic_untruncated_equals_the_statevector(theta):
     np.testing.assert_allclose(tn.to_dense(run(theta)), dense.to_dense(psi), atol=1e-12)
 
 
-def test_a_complex_state_comes_back_as_nan_not_as_a_wrong_real_state(theta, real_step):
-    state = tn.apply_single_site_layer(_zero_state(), rx(theta[0]))   # complex amplitudes
-    (value, out), grad = real_step(state, theta)
+def test_a_complex_state_comes_back_as_nan_not_as_a_wrong_real_state(angles, real_step):
+    (value, out), _ = real_step(*angles, 0.3)                      # complex amplitudes
     assert np.all(np.isnan(np.asarray(out.tensors))) and np.isnan(value)
 
 
