@@ -220,19 +220,35 @@ def apply_brickwork_real(mps: MPS, single: BrickworkSingles, pairs: BrickworkPai
     Gradients are exact for real parameters of the gates and of the state; the derivative
     along an imaginary perturbation of the state is not computed (it comes back as zero).
     """
-    single, pairs = jnp.asarray(single), jnp.asarray(pairs)
-    for what, gates in (("single-site", single), ("pair", pairs)):
-        if jnp.iscomplexobj(gates):
-            raise ValueError(f"apply_brickwork_real: the {what} gates are {gates.dtype}; only "
-                             "a circuit of real gates runs in real arithmetic (use "
-                             "apply_brickwork)")
+    return _in_real_arithmetic(
+        lambda state, one, two: apply_brickwork(state, one, two, max_bond=max_bond,
+                                                cutoff=cutoff),
+        mps, {"single-site": single, "pair": pairs}, "apply_brickwork_real")
+
+
+def apply_two_site_sequence_real(mps: MPS, sites: GateSites, gates: GateSequence, *,
+                                 max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
+    """:func:`apply_two_site_sequence` for real gates on a real state, in real arithmetic;
+    the same contract as :func:`apply_brickwork_real`."""
+    return _in_real_arithmetic(
+        lambda state, g: apply_two_site_sequence(state, sites, g, max_bond=max_bond,
+                                                 cutoff=cutoff),
+        mps, {"two-site": gates}, "apply_two_site_sequence_real")
+
+
+def _in_real_arithmetic(run, mps: MPS, gates: dict, caller: str) -> MPS:
+    """``run(state, *gates)`` on the real part of ``mps``, cast back; NaN if it was not real."""
+    gates = {what: jnp.asarray(g) for what, g in gates.items()}
+    for what, g in gates.items():
+        if jnp.iscomplexobj(g):
+            raise ValueError(f"{caller}: the {what} gates are {g.dtype}; only a circuit of "
+                             f"real gates runs in real arithmetic (use {caller[:-5]})")
     if not jnp.iscomplexobj(mps.tensors):
-        return apply_brickwork(mps, single, pairs, max_bond=max_bond, cutoff=cutoff)
+        return run(mps, *gates.values())
     real = jnp.finfo(mps.dtype).dtype
     state_is_real = jnp.all(jnp.imag(mps.tensors) == 0)
-    out = apply_brickwork(dataclasses.replace(mps, tensors=jnp.real(mps.tensors)),
-                          single.astype(real), pairs.astype(real), max_bond=max_bond,
-                          cutoff=cutoff)
+    out = run(dataclasses.replace(mps, tensors=jnp.real(mps.tensors)),
+              *(g.astype(real) for g in gates.values()))
     tensors = jnp.where(state_is_real, out.tensors, jnp.nan).astype(mps.dtype)
     return dataclasses.replace(out, tensors=tensors)
 

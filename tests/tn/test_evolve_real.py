@@ -110,3 +110,19 @@ def test_realness_flag_matches_the_matrix_at_random_angles(name):
 def test_unknown_gate_realness_is_an_error():
     with pytest.raises(ValueError, match="unknown gate 'foo'"):
         is_real_gate("foo")
+
+
+def test_a_real_gate_sequence_in_real_arithmetic_equals_complex_arithmetic():
+    rng = np.random.default_rng(5)
+    sites = jnp.asarray(rng.integers(0, N - 1, 12), jnp.int32)
+    names = rng.choice(["CNOT", "CZ", "SWAP", "CRY"], 12)
+    gates = np.stack([gate_matrix(g, (rng.uniform(0, 6),) if g == "CRY" else (),
+                                  dtype=np.float64, xp=np) for g in names])
+    gates = gates @ np.kron(ry(rng.uniform(0, 6, (12, 1)), xp=np)[:, 0], np.eye(2))  # + RY
+    state = tn.apply_single_site_layer(_zero_state(), ry(rng.uniform(0, 6, N), xp=np))
+    got = jax.jit(evolve.apply_two_site_sequence_real)(state, sites, gates)
+    want = jax.jit(evolve.apply_two_site_sequence)(state, sites, gates.astype(complex))
+    assert got.tensors.dtype == jnp.complex128 and float(want.log_fidelity) < -1e-6
+    np.testing.assert_allclose(tn.to_dense(got), tn.to_dense(want), atol=1e-12)
+    with pytest.raises(ValueError, match="two-site gates are complex128"):
+        evolve.apply_two_site_sequence_real(state, sites, gates.astype(complex))
