@@ -61,9 +61,11 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     """
     c, d, _ = b1.shape
     real = jnp.finfo(b1.dtype).dtype
-    g = gate.reshape(d, d, d, d).astype(b1.dtype)                    # [o1 o2 i1 i2]
-    pair = jnp.einsum("apb,bqc->apqc", b1, b2)                       # [l p q r]
-    pair = jnp.einsum("xypq,apqc->axyc", g, pair)                    # [l o1 o2 r]
+    g = gate.reshape(d * d, d * d).astype(b1.dtype)                  # [(o1 o2), (i1 i2)]
+    pair = jnp.einsum("apb,bqc->apqc", b1, b2).reshape(c, d * d, c)  # [l (p q) r]
+    # The gate's axes stay in the middle: an [l, (pq), r] layout keeps r minor, where a
+    # 4-D einsum over (p, q) made XLA transpose to a minor axis of size d*d (slow loops).
+    pair = jnp.einsum("xp,apc->axc", g, pair).reshape(c, d, d, c)    # [l o1 o2 r]
     in_r = jnp.broadcast_to(jnp.arange(c) < rank_right, (d, c)).reshape(d * c).astype(real)
     theta = (lam.astype(pair.dtype)[:, None, None, None] * pair).reshape(c * d, d * c)
     theta = theta * in_r.astype(theta.dtype)[None, :]                # [(l o1), (o2 r)]
@@ -72,7 +74,9 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     total = jnp.sum(jnp.abs(theta) ** 2)
     tiny = jnp.finfo(real).tiny
     s_all, v = right_singular(theta, in_r)                           # [(q r)], [(q r), k]
-    in_span = jnp.sum(jnp.abs(v) ** 2 * in_r[:, None], axis=0)       # ~1 for R, ~0 outside
+    v_mask = jax.lax.stop_gradient(v)                               # a mask: no derivative
+    in_span = jnp.sum((jnp.real(v_mask) ** 2 + jnp.imag(v_mask) ** 2) * in_r[:, None],
+                      axis=0)                                          # ~1 for R, ~0 outside
     s_all = jnp.where(in_span > 0.5, s_all, 0.0)
     capped = jnp.any(truncation_mask(s_all, s_all.shape[0], cutoff)[keep:] & (s_all[keep:] > 0))
     s, v = s_all[:c], v[:, :c]
@@ -198,6 +202,55 @@ def apply_brickwork(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, *
     offsets = jnp.arange(depth, dtype=jnp.int32) % 2
     mps, _ = jax.lax.scan(layer, mps, (single, pairs, offsets))
     return mps
+
+
+def apply_brickwork_real(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, *,
+                         max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
+    """:func:`apply_brickwork` for a real circuit, run in real arithmetic.
+
+    A circuit whose gates (real dtype: RY, CZ, CNOT, H, ...; see
+    :func:`qtnet.tn.gates.is_real_gate`) and initial state are real keeps real amplitudes,
+    and so do its SVDs: evolving it in the real dtype of a complex ``mps`` (complex64 ->
+    float32) gives the same state at about half the cost. The result is cast back to
+    ``mps.dtype``.
+
+    Raises ``ValueError`` for gates of a complex dtype. Whether the *state* is real is known
+    only at run time: a state with any nonzero imaginary part comes back as NaN (never as a
+    silently wrong real state). A real ``mps`` runs :func:`apply_brickwork` unchanged.
+    Gradients are exact for real parameters of the gates and of the state; the derivative
+    along an imaginary perturbation of the state is not computed (it comes back as zero).
+    """
+    return _in_real_arithmetic(
+        lambda state, one, two: apply_brickwork(state, one, two, max_bond=max_bond,
+                                                cutoff=cutoff),
+        mps, {"single-site": single, "pair": pairs}, "apply_brickwork_real")
+
+
+def apply_two_site_sequence_real(mps: MPS, sites: GateSites, gates: GateSequence, *,
+                                 max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
+    """:func:`apply_two_site_sequence` for real gates on a real state, in real arithmetic;
+    the same contract as :func:`apply_brickwork_real`."""
+    return _in_real_arithmetic(
+        lambda state, g: apply_two_site_sequence(state, sites, g, max_bond=max_bond,
+                                                 cutoff=cutoff),
+        mps, {"two-site": gates}, "apply_two_site_sequence_real")
+
+
+def _in_real_arithmetic(run, mps: MPS, gates: dict, caller: str) -> MPS:
+    """``run(state, *gates)`` on the real part of ``mps``, cast back; NaN if it was not real."""
+    gates = {what: jnp.asarray(g) for what, g in gates.items()}
+    for what, g in gates.items():
+        if jnp.iscomplexobj(g):
+            raise ValueError(f"{caller}: the {what} gates are {g.dtype}; only a circuit of "
+                             f"real gates runs in real arithmetic (use {caller[:-5]})")
+    if not jnp.iscomplexobj(mps.tensors):
+        return run(mps, *gates.values())
+    real = jnp.finfo(mps.dtype).dtype
+    state_is_real = jnp.all(jnp.imag(mps.tensors) == 0)
+    out = run(dataclasses.replace(mps, tensors=jnp.real(mps.tensors)),
+              *(g.astype(real) for g in gates.values()))
+    tensors = jnp.where(state_is_real, out.tensors, jnp.nan).astype(mps.dtype)
+    return dataclasses.replace(out, tensors=tensors)
 
 
 def apply_two_site_sequence(mps: MPS, sites: GateSites, gates: GateSequence, *,

@@ -128,6 +128,19 @@ for _name, (_fn, _count) in {"CRX": (rx, 1), "CRY": (ry, 1), "CRZ": (rz, 1),
                        _count)
 
 
+# Gates whose matrix is real for every value of its angles: a circuit of these on a real
+# state has real amplitudes and can run in real arithmetic (evolve.apply_brickwork_real).
+REAL_GATES = frozenset({"I", "H", "X", "Z", "CNOT", "CX", "CZ", "SWAP", "CH", "RY", "CRY"})
+
+
+def is_real_gate(name: str) -> bool:
+    """Whether gate ``name`` has a real matrix for all of its angles (RY, CZ, H, ...)."""
+    key = name.upper()
+    if key not in known_gates():
+        raise ValueError(f"unknown gate {name!r}; known gates: {', '.join(sorted(known_gates()))}")
+    return key in REAL_GATES
+
+
 def gate_matrix(name: str, params=(), dtype=None, xp=jnp):
     """The matrix of a named gate; ``params`` are its angles (may be traced).
 
