@@ -131,13 +131,16 @@ class _Fuser:
         else:                           # 1 (x) u: u on o2, for each o1
             self.mats[k] = (u @ m.reshape(d, d, d * d)).reshape(d * d, d * d)
 
-    def pair(self, m, a: int, b: int, back: bool = False) -> bool:
+    def pair(self, m, a: int, b: int, back: bool = False, after=None) -> bool:
         """``m`` (first index qubit a) on qubits (a, b), routed to neighbouring sites (and
-        ``back`` to where they were); whether it needed a SWAP."""
+        ``back`` to where they were); whether it needed a SWAP. ``after``: the qubits of the
+        next two-qubit gate, if it shares one with this one (:meth:`mover`)."""
         path = []
-        while abs(self.where[a] - self.where[b]) > 1:     # move b one site towards a
-            pb = self.where[b]
-            path.append(pb - 1 if pb > self.where[a] else pb)
+        moving = self.mover(a, b, back, after)
+        still = a if moving == b else b
+        while abs(self.where[still] - self.where[moving]) > 1:    # one site towards still
+            pm = self.where[moving]
+            path.append(pm - 1 if pm > self.where[still] else pm)
             self.emit(self.swap, path[-1])
         pa, pb = self.where[a], self.where[b]
         self.emit(m if pa < pb else self.swap @ m @ self.swap, min(pa, pb), move=False)
@@ -145,6 +148,22 @@ class _Fuser:
             for i in reversed(path):
                 self.emit(self.swap, i)
         return bool(path)
+
+    def mover(self, a: int, b: int, back: bool, after) -> int:
+        """The qubit to move for a gate on (a, b): b, unless routing there and back and the
+        next gate (on (s, t)) shares qubit s with this one, with s's two partners on the same
+        side of it: moving s then, the SWAPs taking s back and out again cancel (a row of an
+        inverse QFT, ``cp(j, 0), cp(j, 1), ...``: ~2j SWAPs instead of ~j^2; MQT Bench's
+        ae_24: 1749 gates instead of 5060). Lazy routing keeps b: moving s there scatters the
+        qubits further (ae_24: 981 gates lazily, but twice the run time of the 1749)."""
+        if not back or after is None:
+            return b
+        s, t = after
+        if s not in (a, b):
+            return b
+        partner = b if s == a else a
+        ps = self.where[s]
+        return s if (self.where[partner] - ps) * (self.where[t] - ps) > 0 else b
 
     def emit(self, m, i: int, move: bool = True) -> None:
         """``m`` on sites (i, i + 1); a SWAP (``move``) also exchanges the qubits there."""
@@ -230,16 +249,31 @@ def _fuse(ops, n_sites: int, d: int, xp, wide, back: bool) -> tuple[_Fuser, bool
     fuser = _Fuser(n_sites, d, xp)
     fuser.eye, fuser.swap = fuser.eye.astype(wide), fuser.swap.astype(wide)
     routed = False
-    for matrix, sites in ops:
+    for (matrix, sites), after in zip(ops, _next_shared(ops)):
         matrix = xp.asarray(matrix).astype(wide)
         if len(sites) == 1:
             fuser.single(matrix, sites[0])
         elif len(sites) == 2:
-            routed |= fuser.pair(matrix, *sites, back=back)
+            routed |= fuser.pair(matrix, *sites, back=back, after=after)
         else:
             raise ValueError(f"a program takes gates on one or two sites, got sites {sites}")
     fuser.restore_order()
     return fuser, routed
+
+
+def _next_shared(ops) -> list:
+    """For each two-qubit gate that shares exactly one qubit s with the next two-qubit gate
+    (on s and t), ``(s, t)``; else None."""
+    out, following = [None] * len(ops), None
+    for k in range(len(ops) - 1, -1, -1):
+        sites = ops[k][1]
+        if len(sites) != 2:
+            continue
+        if following is not None and len(set(sites) & set(following)) == 1:
+            s = sites[0] if sites[0] in following else sites[1]
+            out[k] = (s, following[1] if following[0] == s else following[0])
+        following = sites
+    return out
 
 
 def _bond_bound(sites, ranks, n: int, d: int) -> np.ndarray:
