@@ -225,6 +225,9 @@ def compile_program(ops, n_sites: int, d: int = 2, dtype=jnp.complex128,
     else:
         ops = [(np.asarray(m), sites) for m, sites in ops]
         wide = np.result_type(np.float64, jnp.dtype(dtype), *{m.dtype for m, _ in ops})
+        converted = {}          # circuits repeat the same matrix objects: convert each once
+        ops = [(converted.get(id(m)) if id(m) in converted
+                else converted.setdefault(id(m), m.astype(wide)), sites) for m, sites in ops]
     fuser, routed = _fuse(ops, n_sites, d, xp, wide, back=routing == "back")
     if routing == "auto" and routed and not traced:
         other, _ = _fuse(ops, n_sites, d, xp, wide, back=True)
@@ -252,7 +255,8 @@ def _fuse(ops, n_sites: int, d: int, xp, wide, back: bool) -> tuple[_Fuser, bool
     fuser.eye, fuser.swap = fuser.eye.astype(wide), fuser.swap.astype(wide)
     routed = False
     for (matrix, sites), after in zip(ops, _next_shared(ops)):
-        matrix = xp.asarray(matrix).astype(wide)
+        if xp is not np:
+            matrix = xp.asarray(matrix).astype(wide)
         if len(sites) == 1:
             fuser.single(matrix, sites[0])
         elif len(sites) == 2:
