@@ -99,10 +99,13 @@ def _operator_schmidt_ranks(gates, d: int) -> np.ndarray:
     concrete = [k for k, g in enumerate(gates)
                 if isinstance(g, np.ndarray) or not isinstance(g, jax.core.Tracer)]
     if concrete:
-        g = np.stack([np.asarray(gates[k]) for k in concrete])
+        first = {}              # one SVD per matrix object (a routed program's SWAPs are one)
+        which = [first.setdefault(id(gates[k]), len(first)) for k in concrete]
+        distinct = {i: gates[k] for k, i in zip(concrete, which)}
+        g = np.stack([np.asarray(distinct[i]) for i in range(len(first))])
         g = g.reshape(-1, d, d, d, d).transpose(0, 1, 3, 2, 4).reshape(-1, d * d, d * d)
         s = np.linalg.svd(g, compute_uv=False)
-        ranks[concrete] = np.sum(s > 1e-12 * s[:, :1], axis=1)
+        ranks[concrete] = np.sum(s > 1e-12 * s[:, :1], axis=1)[which]
     return ranks
 
 
