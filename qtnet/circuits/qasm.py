@@ -62,6 +62,9 @@ class _Parser:
         self.ops: list[tuple[str, tuple[float, ...], tuple[int, ...], int]] = []
         self.measured: set[int] = set()
         self.n_qubits = 0
+        # Statement text -> the ops it expanded to: circuits repeat statements (Grover's
+        # "cx q[0],q[3];"); emptied by whatever could change an expansion (qreg, gate, measure).
+        self.expanded: dict[str, list] = {}
 
     def parse(self) -> Circuit:
         stmts = split_statements(self.text)
@@ -81,8 +84,16 @@ class _Parser:
         return circuit
 
     def statement(self, line: int, stmt: str) -> None:
+        done = self.expanded.get(stmt)
+        if done is not None:
+            if len(self.ops) + len(done) > MAX_GATES:
+                self.gate_call(line, stmt, {}, None)            # raises the limit's error
+            self.ops.extend(done)
+            return
         lead = re.match(r"[A-Za-z_]\w*", stmt)
         word = lead.group(0) if lead else ""
+        if word in ("qreg", "gate", "measure"):
+            self.expanded.clear()
         if word == "include":
             if not re.match(r'^include\s+"qelib1\.inc"$', stmt):
                 raise QasmError(f"line {line}: only 'include \"qelib1.inc\";' is supported")
@@ -116,7 +127,9 @@ class _Parser:
         elif word in ("opaque", "reset", "if"):
             raise QasmError(f"line {line}: '{word}' is not supported by qtnet's QASM import")
         else:
+            start = len(self.ops)
             self.gate_call(line, stmt, {}, None)
+            self.expanded[stmt] = self.ops[start:]
 
     def define_gate(self, line: int, stmt: str) -> None:
         m = re.match(r"^gate\s+([A-Za-z_]\w*)\s*(?:\(([^)]*)\))?\s*([^{]*)\{(.*)\}$", stmt, re.S)

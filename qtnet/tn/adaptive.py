@@ -13,8 +13,17 @@ Vidal-Hastings update as :func:`qtnet.tn.evolve.two_site_update`::
 (in real arithmetic when the gates and the state are real: H, CZ, CNOT, SWAP, RY...), and
 the same truncation: at most the input's bond cap, and no value of relative weight at or
 below ``cutoff``. Values at the rounding-noise level (``qtnet.tn.svd``'s floor) are dropped
-as exact zeros and, as in the traced update, are not counted in the fidelity estimate. The
-result is the fixed-shape :class:`qtnet.tn.MPS` again, zero-padded to a power of two (a state
+as exact zeros and, as in the traced update, are not counted in the fidelity estimate. 
+Where the state is as large as a statevector, it becomes one: once a gate's two-site centre
+costs more than ``DENSE_SWITCH_RATIO`` times the statevector's size to decompose (rows x
+columns x min of the two), on at most ``DENSE_SWITCH_MAX_QUBITS`` qubits and with a bond
+limit that cannot truncate (at least the Hilbert-space bound of the middle cut), the state
+is contracted to its amplitudes, the remaining gates run on them
+(:func:`qtnet.tn.dense_host.apply_program_host`), and one right-to-left SVD sweep factors
+the result back into this canonical form, dropping values at or below ``cutoff`` there.
+(MQT Bench's qaoa_16: every bond at 2^min(b, n - b); the per-gate SVDs of 256 x 256 centres
+cost tens of times a gate on the 2^16 amplitudes.) The result is the fixed-shape
+:class:`qtnet.tn.MPS` again, zero-padded to a power of two (a state
 can start at bond cap 1 and grow to ``max_bond``: a 24-qubit circuit whose structural bound is
 4096 allocates what its state needs, not 24 x 4096^2 x 2 amplitudes), with ``ranks`` the live
 bond dimensions.
@@ -29,8 +38,13 @@ import jax
 import numpy as np
 import scipy.linalg
 
+from qtnet.tn.dense_host import apply_program_host, real_if_real
 from qtnet.tn.mps_pytree import MPS
 
+DENSE_SWITCH_RATIO = 16.0
+"""A centre whose SVD work (rows x columns x min) exceeds this many statevector sizes
+switches the rest of the run to the statevector (see the module docstring)."""
+DENSE_SWITCH_MAX_QUBITS = 20
 NOISE_FLOOR = 10.0
 """Singular values below ``NOISE_FLOOR sqrt(columns) eps ||theta||`` are rounding noise
 (the floor of :func:`qtnet.tn.svd.right_singular`)."""
@@ -55,14 +69,47 @@ def _svd_functions(dtype):
     return scipy.linalg.lapack.get_lapack_funcs(("gesdd", "gesvd"), dtype=dtype)
 
 
-def real_if_real(dtype: np.dtype, *arrays: np.ndarray) -> np.dtype:
-    """The real counterpart of a complex ``dtype`` if every array has zero imaginary part,
-    else ``dtype`` (a circuit of H, CZ, CNOT, SWAP, RY... stays real from |0...0>)."""
-    if not np.issubdtype(dtype, np.complexfloating):
-        return dtype
-    if any(np.any(a.imag) for a in arrays):
-        return dtype
-    return np.dtype(np.finfo(dtype).dtype)
+def _svd(theta, gesdd, gesvd):
+    """``(u, s, vh)`` of ``theta`` by divide and conquer, QR iteration if that fails."""
+    u, s, vh, info = gesdd(theta, compute_uv=1, full_matrices=0)
+    if info:                                                        # rare: no convergence
+        u, s, vh, info = gesvd(theta, compute_uv=1, full_matrices=0)
+        if info:
+            raise np.linalg.LinAlgError(f"SVD of a {theta.shape} two-site centre failed")
+    return u, s, vh
+
+
+def _kept(s, cap: int, cutoff: float, floor: float):
+    """``(s^2 above the noise floor, their kept weight, how many kept)``: at most ``cap``,
+    none at or below ``cutoff`` of the total weight, at least one."""
+    s2 = s * s
+    s2 = s2[s2 > floor * s2.sum()]                                  # noise -> exact zeros
+    k = max(1, min(cap, int(np.count_nonzero(s2 > cutoff * s2.sum()))))
+    return s2, s2[:k].sum(), k
+
+
+def _amplitudes(blocks, lam0) -> np.ndarray:
+    """The statevector ``[d^n]`` of right-canonical blocks (site 0 the leading digit)."""
+    psi = lam0[:, None] * blocks[0].reshape(len(lam0), -1)         # [1, (p r)]
+    for b in blocks[1:]:
+        psi = psi.reshape(-1, b.shape[0]) @ b.reshape(b.shape[0], -1)
+    return psi.reshape(-1)
+
+
+def _factor(psi, n: int, d: int, cap: int, cutoff: float, floor: float, gesdd, gesvd):
+    """Right-canonical blocks and Schmidt vectors of ``psi [d^n]`` by one SVD sweep from the
+    right, truncated as a gate's centre is; and the log of the weight kept."""
+    blocks, lam, log_fid = [None] * n, [np.ones(1)] * (n + 1), 0.0
+    rest, c = psi.reshape(-1, d), 1                                 # [(left), (p r)]
+    for i in range(n - 1, 0, -1):
+        u, s, vh = _svd(rest, gesdd, gesvd)
+        s2, kept, k = _kept(s, cap, cutoff, floor * d * c)
+        log_fid += math.log(kept / s2.sum())
+        blocks[i] = vh[:k].reshape(k, d, c)
+        lam[i] = np.sqrt(s2[:k] / kept)
+        rest, c = (u[:, :k] * (s[:k] / math.sqrt(kept))).reshape(-1, d * k), k
+    blocks[0] = rest.reshape(1, d, c)
+    return blocks, lam, log_fid
 
 
 def apply_program_adaptive(mps: MPS, sites, gates, final, *, cutoff: float,
@@ -90,23 +137,26 @@ def apply_program_adaptive(mps: MPS, sites, gates, final, *, cutoff: float,
     floor = (NOISE_FLOOR * float(np.finfo(work).eps)) ** 2        # relative weight, per column
     gesdd, gesvd = _svd_functions(work)
     log_fid = 0.0
-    for i, g in zip(np.asarray(sites).tolist(), gates):
+    switch = (n <= DENSE_SWITCH_MAX_QUBITS and cap >= d ** (n // 2)
+              and math.isfinite(DENSE_SWITCH_RATIO))
+    limit = DENSE_SWITCH_RATIO * d ** n
+    sites = np.asarray(sites).tolist()
+    for done, (i, g) in enumerate(zip(sites, gates)):
         b1, b2 = blocks[i], blocks[i + 1]
         a, m, c = b1.shape[0], b2.shape[0], b2.shape[2]
+        if switch and (a * d) * (d * c) * min(a * d, d * c) > limit:
+            psi = apply_program_host(_amplitudes(blocks, lam[0]), sites[done:], gates[done:],
+                                     np.broadcast_to(np.eye(d, dtype=gates.dtype), (n, d, d)),
+                                     d)
+            blocks, lam, dropped = _factor(psi, n, d, cap, cutoff, floor, gesdd, gesvd)
+            log_fid += dropped
+            break
         pair = (b1.reshape(a * d, m) @ b2.reshape(m, d * c)).reshape(a, d * d, c)
         pair = np.matmul(g, pair).reshape(a * d, d * c)           # [(l o1), (o2 r)]
         theta = lam[i].repeat(d)[:, None] * pair
-        _, s, vh, info = gesdd(theta, compute_uv=1, full_matrices=0)
-        if info:                                                    # rare: no convergence
-            _, s, vh, info = gesvd(theta, compute_uv=1, full_matrices=0)
-            if info:
-                raise np.linalg.LinAlgError(f"SVD of a {theta.shape} two-site centre failed")
-        s2 = s * s
-        s2 = s2[s2 > floor * d * c * s2.sum()]                      # noise -> exact zeros
-        total = s2.sum()
-        k = max(1, min(cap, int(np.count_nonzero(s2 > cutoff * total))))
-        kept = s2[:k].sum()
-        log_fid += math.log(kept / total)
+        s, vh = _svd(theta, gesdd, gesvd)[1:]
+        s2, kept, k = _kept(s, cap, cutoff, floor * d * c)
+        log_fid += math.log(kept / s2.sum())
         vk = vh[:k]                                                 # [k, (o2 r)]
         blocks[i + 1] = vk.reshape(k, d, c)
         blocks[i] = (pair @ vk.conj().T).reshape(a, d, k) / math.sqrt(kept)

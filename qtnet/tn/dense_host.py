@@ -12,7 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from qtnet.tn.adaptive import real_if_real
+
+
+def real_if_real(dtype: np.dtype, *arrays: np.ndarray) -> np.dtype:
+    """The real counterpart of a complex ``dtype`` if every array has zero imaginary part,
+    else ``dtype`` (a circuit of H, CZ, CNOT, SWAP, RY... stays real from |0...0>)."""
+    if not np.issubdtype(dtype, np.complexfloating):
+        return dtype
+    if any(np.any(a.imag) for a in arrays):
+        return dtype
+    return np.dtype(np.finfo(dtype).dtype)
 
 
 def apply_program_host(psi: np.ndarray, sites, gates, final, d: int = 2) -> np.ndarray:

@@ -17,15 +17,17 @@ Fusion and routing, in one pass over the gates (exact rewrites only):
   SWAPs are not undone, the program tracks where each qubit sits, so the next gate on a
   moved qubit often needs no SWAP at all (CNOT ladders); the last gates put every qubit
   back where it started. Or there and back: each gate's SWAPs are undone at once, and those
-  the next gate would redo cancel in the merge above. Lazy routing can leave the qubits far
-  from their order, and the state then needs a much larger bond in between (MQT Bench's
-  vqe_two_local_16, CNOTs between all pairs: 2194 gates lazily, 675 there and back, 100x
-  the run time). A concrete circuit with non-adjacent gates is compiled both ways and the
-  lazy program is kept only if it has at most ``LAZY_ROUTING_MARGIN`` of the other's
-  two-site gates; a traced one is routed lazily. The margin: a lazy program runs at larger
-  intermediate bonds, so fewer gates alone do not make it faster (MQT Bench's ae_16 and
-  ae_24: 22 % and 17 % fewer gates lazily but 2-3x the run time; qaoa_16 and
-  randomcircuit_12: 52-67 % fewer and 2.7-3.7x faster lazily).
+  the next gate would redo cancel in the merge above (the qubit moved is the one the next
+  gate shares, when that makes them cancel: a row of an inverse QFT costs ~2j SWAPs, not
+  ~j^2). Lazy routing can leave the qubits far from their order, and the state then needs a
+  much larger bond in between (MQT Bench's vqe_two_local_16, CNOTs between all pairs: 2194
+  gates lazily, 675 there and back, 100x the run time). A concrete circuit with non-adjacent
+  gates is compiled both ways and the lazy program is kept only if it has at most
+  ``LAZY_ROUTING_MARGIN`` of the other's two-site gates; a traced one is routed lazily. The
+  margin: a lazy program runs at larger intermediate bonds, so fewer gates alone do not make
+  it faster (MQT Bench's ae_24: 4223 gates lazily, 1749 there and back; before the shared
+  qubit was moved, 5060, and the 17 % shorter lazy program took 2-3x the time; qaoa_16 and
+  randomcircuit_12: 52-67 % shorter and 2.7-3.7x faster lazily).
 """
 
 from __future__ import annotations
@@ -97,10 +99,13 @@ def _operator_schmidt_ranks(gates, d: int) -> np.ndarray:
     concrete = [k for k, g in enumerate(gates)
                 if isinstance(g, np.ndarray) or not isinstance(g, jax.core.Tracer)]
     if concrete:
-        g = np.stack([np.asarray(gates[k]) for k in concrete])
+        first = {}              # one SVD per matrix object (a routed program's SWAPs are one)
+        which = [first.setdefault(id(gates[k]), len(first)) for k in concrete]
+        distinct = {i: gates[k] for k, i in zip(concrete, which)}
+        g = np.stack([np.asarray(distinct[i]) for i in range(len(first))])
         g = g.reshape(-1, d, d, d, d).transpose(0, 1, 3, 2, 4).reshape(-1, d * d, d * d)
         s = np.linalg.svd(g, compute_uv=False)
-        ranks[concrete] = np.sum(s > 1e-12 * s[:, :1], axis=1)
+        ranks[concrete] = np.sum(s > 1e-12 * s[:, :1], axis=1)[which]
     return ranks
 
 
@@ -131,13 +136,16 @@ class _Fuser:
         else:                           # 1 (x) u: u on o2, for each o1
             self.mats[k] = (u @ m.reshape(d, d, d * d)).reshape(d * d, d * d)
 
-    def pair(self, m, a: int, b: int, back: bool = False) -> bool:
+    def pair(self, m, a: int, b: int, back: bool = False, after=None) -> bool:
         """``m`` (first index qubit a) on qubits (a, b), routed to neighbouring sites (and
-        ``back`` to where they were); whether it needed a SWAP."""
+        ``back`` to where they were); whether it needed a SWAP. ``after``: the qubits of the
+        next two-qubit gate, if it shares one with this one (:meth:`mover`)."""
         path = []
-        while abs(self.where[a] - self.where[b]) > 1:     # move b one site towards a
-            pb = self.where[b]
-            path.append(pb - 1 if pb > self.where[a] else pb)
+        moving = self.mover(a, b, back, after)
+        still = a if moving == b else b
+        while abs(self.where[still] - self.where[moving]) > 1:    # one site towards still
+            pm = self.where[moving]
+            path.append(pm - 1 if pm > self.where[still] else pm)
             self.emit(self.swap, path[-1])
         pa, pb = self.where[a], self.where[b]
         self.emit(m if pa < pb else self.swap @ m @ self.swap, min(pa, pb), move=False)
@@ -145,6 +153,22 @@ class _Fuser:
             for i in reversed(path):
                 self.emit(self.swap, i)
         return bool(path)
+
+    def mover(self, a: int, b: int, back: bool, after) -> int:
+        """The qubit to move for a gate on (a, b): b, unless routing there and back and the
+        next gate (on (s, t)) shares qubit s with this one, with s's two partners on the same
+        side of it: moving s then, the SWAPs taking s back and out again cancel (a row of an
+        inverse QFT, ``cp(j, 0), cp(j, 1), ...``: ~2j SWAPs instead of ~j^2; MQT Bench's
+        ae_24: 1749 gates instead of 5060). Lazy routing keeps b: moving s there scatters the
+        qubits further (ae_24: 981 gates lazily, but twice the run time of the 1749)."""
+        if not back or after is None:
+            return b
+        s, t = after
+        if s not in (a, b):
+            return b
+        partner = b if s == a else a
+        ps = self.where[s]
+        return s if (self.where[partner] - ps) * (self.where[t] - ps) > 0 else b
 
     def emit(self, m, i: int, move: bool = True) -> None:
         """``m`` on sites (i, i + 1); a SWAP (``move``) also exchanges the qubits there."""
@@ -204,6 +228,9 @@ def compile_program(ops, n_sites: int, d: int = 2, dtype=jnp.complex128,
     else:
         ops = [(np.asarray(m), sites) for m, sites in ops]
         wide = np.result_type(np.float64, jnp.dtype(dtype), *{m.dtype for m, _ in ops})
+        converted = {}          # circuits repeat the same matrix objects: convert each once
+        ops = [(converted.get(id(m)) if id(m) in converted
+                else converted.setdefault(id(m), m.astype(wide)), sites) for m, sites in ops]
     fuser, routed = _fuse(ops, n_sites, d, xp, wide, back=routing == "back")
     if routing == "auto" and routed and not traced:
         other, _ = _fuse(ops, n_sites, d, xp, wide, back=True)
@@ -230,16 +257,32 @@ def _fuse(ops, n_sites: int, d: int, xp, wide, back: bool) -> tuple[_Fuser, bool
     fuser = _Fuser(n_sites, d, xp)
     fuser.eye, fuser.swap = fuser.eye.astype(wide), fuser.swap.astype(wide)
     routed = False
-    for matrix, sites in ops:
-        matrix = xp.asarray(matrix).astype(wide)
+    for (matrix, sites), after in zip(ops, _next_shared(ops)):
+        if xp is not np:
+            matrix = xp.asarray(matrix).astype(wide)
         if len(sites) == 1:
             fuser.single(matrix, sites[0])
         elif len(sites) == 2:
-            routed |= fuser.pair(matrix, *sites, back=back)
+            routed |= fuser.pair(matrix, *sites, back=back, after=after)
         else:
             raise ValueError(f"a program takes gates on one or two sites, got sites {sites}")
     fuser.restore_order()
     return fuser, routed
+
+
+def _next_shared(ops) -> list:
+    """For each two-qubit gate that shares exactly one qubit s with the next two-qubit gate
+    (on s and t), ``(s, t)``; else None."""
+    out, following = [None] * len(ops), None
+    for k in range(len(ops) - 1, -1, -1):
+        sites = ops[k][1]
+        if len(sites) != 2:
+            continue
+        if following is not None and len(set(sites) & set(following)) == 1:
+            s = sites[0] if sites[0] in following else sites[1]
+            out[k] = (s, following[1] if following[0] == s else following[0])
+        following = sites
+    return out
 
 
 def _bond_bound(sites, ranks, n: int, d: int) -> np.ndarray:

@@ -72,6 +72,8 @@ def test_register_broadcast_and_user_gates_expand():
     ("OPENQASM 2.0; qreg q[2]; h q[0]", "no terminating ';'"),
     ("OPENQASM 2.0; qreg q[2]; reset q[0];", "'reset' is not supported"),
     ("OPENQASM 2.0; qreg q[2]; creg c[2]; measure q[0] -> c[0]; h q[0];", "measured qubit"),
+    ("OPENQASM 2.0; qreg q[2]; creg c[2]; h q[0]; measure q[0] -> c[0]; h q[0];",
+     "measured qubit"),                         # a repeated statement is checked again
     ("OPENQASM 2.0; qreg q[2]; rx(pi*foo) q[0];", "unknown name 'foo'"),
     ("OPENQASM 2.0; qreg q[2]; rx(__import__) q[0];", "unknown name"),
     ("OPENQASM 2.0; qreg q[2]; cx q[0], q[0];", "repeats a qubit"),
@@ -113,6 +115,12 @@ def test_header_after_comments_picks_the_reader_and_angles_repeat():
         ("RZ", (0,), (np.pi / 2,)), ("RZ", (1,), (np.pi / 2,)), ("RZ", (0,), (1.0,)),
         ("RZ", (0,), (0.5,)), ("RZ", (0,), (2.0,)), ("RZ", (0,), (1.0,)), ("RZ", (1,), (1.0,))]
     assert split_args(" q[0], q[1] ") == ["q[0]", "q[1]"] and split_args("") == []
+    repeated = from_qasm('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[3];\n'
+                         + "ccx q[0],q[1],q[2];\nh q[1];\n" * 3).ops
+    once = from_qasm('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[3];\n'
+                     "ccx q[0],q[1],q[2];\nh q[1];\n").ops
+    assert [(op.name, op.qubits) for op in repeated] == [(op.name, op.qubits)
+                                                          for op in once] * 3
     assert split_args("sin(a, b), 2") == ["sin(a, b)", "2"]
 
 

@@ -26,12 +26,21 @@ def _host_run(prog, n, cap, cutoff):
                                            cutoff=cutoff, max_bond=cap)
 
 
-@pytest.mark.parametrize("cutoff", [0.0, 1e-24])
-def test_host_run_is_exact_and_canonical(cutoff):
+@pytest.mark.parametrize("cutoff, switch", [(0.0, False), (1e-24, False), (1e-24, True)])
+def test_host_run_is_exact_and_canonical(cutoff, switch, monkeypatch):
+    """Gate by gate, and switched to the statevector once a centre costs more than the
+    statevector's size (``DENSE_SWITCH_RATIO`` lowered to 1: at n = 6 the 8 x 8 centres),
+    then factored back: the same state, canonical, at the state's own bonds."""
     n, rng = 6, np.random.default_rng(11)
+    monkeypatch.setattr(adaptive, "DENSE_SWITCH_RATIO", 1.0 if switch else float("inf"))
+    calls = []
+    host = adaptive.apply_program_host
+    monkeypatch.setattr(adaptive, "apply_program_host",
+                        lambda psi, sites, *a: calls.append(len(sites)) or host(psi, sites, *a))
     ops = _there_and_back(n, rng)          # entangles fully, undoes it, entangles a little
     prog = compile_program(ops, n)
     state = _host_run(prog, n, 8, cutoff)
+    assert bool(calls) == switch and all(0 < c < len(prog.sites) for c in calls)
     cap = state.bond_cap                   # the power of two that holds the final state
     assert cap == 4 == state.max_bond_used()
     np.testing.assert_allclose(np.asarray(tn.to_dense(state)), dense_reference(n, ops),
