@@ -67,20 +67,21 @@ def test_dp_client_spends_the_target_epsilon_by_the_last_round():
     assert local.epsilon_after(run.federated.rounds) == pytest.approx(8.0, rel=1e-3)
 
 
-def test_the_in_process_simulation_aggregates_by_flowers_fedadam_rule():
+def test_the_in_process_simulation_aggregates_by_flowers_fedadam_rule(plain):
     pytest.importorskip("flwr", reason="the federated extra (flwr) is not installed")
     from qtnet.federated.simulation import simulate
 
     run = load_run(TINY, ["federated.rounds=1", "federated.strategy=fedadam",
                           "federated.server_learning_rate=0.2", "federated.server_tau=1e-6",
-                          "data.val_fraction=0.2"])
-    first = LocalTrainer.build(run, 0)
-    clients = [first, LocalTrainer.build(run, 1, steps=first.steps)]
+                          "data.val_fraction=0.2", "federated.partition=dirichlet"])
+    # The clients' model and optimiser are plain's: they share its compiled step.
+    clients = [LocalTrainer.build(run, i, steps=plain.steps) for i in range(2)]
     accuracy, params = simulate(run, clients=clients)
     assert [len(accuracy[s]) for s in ("test", "val")] == [1, 1]
-    assert len(first.steps) == 1                       # one compiled step for both clients
-    start = first.setup.state.params
+    assert list(plain.steps) == [0.0]
+    start = clients[0].setup.state.params
     weights = np.array([len(c.indices) for c in clients], float)
+    assert weights[0] != weights[1]                    # the mean is weighted by examples
     updates = [params_to_arrays(c.train_round(start, 1)[0]) for c in clients]
     for k, x in enumerate(params_to_arrays(start)):
         delta = sum(w * u[k] for w, u in zip(weights / weights.sum(), updates)) - x
