@@ -2,26 +2,31 @@
 
     python scripts/bench_federated.py [--config configs/federated/digits_dirichlet.yaml]
         [--set KEY=VALUE ...] [--centralised-config FILE] [--out bench_results/federated]
-        [--in-process]
+        [--in-process | --centralised-only] [--seeds 0,1,2] [--sweep KEY=V1,V2,...]
 
 Runs the federation (Flower SuperLink + SuperNodes on localhost), then the ordinary trainer
 on the whole training split for clients x rounds x local steps steps at the same batch size
 (every client step of the federation is one step there), and prints test accuracy, rounds per
-minute and bits per round; writes federated.json. The centralised run trains the config's
-model and optimiser, or those of ``--centralised-config`` (a federation whose clients run
-another optimiser than centralised training would, e.g. FedAdam's SGD clients).
+minute and bits per round; writes federated.json. The centralised run trains the model and
+optimiser of ``--centralised-config`` if given (a federation whose clients run another
+optimiser than centralised training would, e.g. FedAdam's SGD clients), always on
+``--config``'s data and training seed.
 
-``--in-process`` replaces Flower by a loop in this process for a quick sweep (not a
-federation: no processes, no messages): each client's :class:`LocalTrainer` (exactly what the
-ClientApp runs) and the server rule of Flower's strategy re-implemented in numpy (examples-
-weighted mean; FedAdam's moments and bias-corrected step as ``flwr.serverapp.strategy.FedAdam``
-computes them). Prints the test accuracy after every round; confirm a result on Flower.
+``--in-process`` replaces Flower by :func:`qtnet.federated.simulation.simulate` (each
+client's ``LocalTrainer``, Flower's strategy object aggregating in this process; no
+processes, no messages) for sweeps; ``--centralised-only`` runs only the centralised side.
+Both take ``--seeds`` (``training.seed`` values: partitions, initialisation, batches) and
+``--sweep`` (a grid, repeatable), and print the accuracy after the last round / step on the
+validation split (when the data have one, ``data.val_fraction``) and the test split, mean and
+standard deviation over the seeds per setting; they write sweep_<mode>.json in --out. Tune on
+validation; the test column is for reporting the chosen setting.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import shutil
 import sys
@@ -38,26 +43,34 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="bench_results/federated")
     parser.add_argument("--skip-centralised", action="store_true")
     parser.add_argument("--centralised-config", default=None,
-                        help="federated config whose model, data and optimiser the centralised "
+                        help="federated config whose model and optimiser the centralised "
                              "run trains (default: --config's)")
     parser.add_argument("--reuse-federated", action="store_true",
                         help="keep a finished federated run in --out (its seconds are those "
                              "recorded then) and run only the centralised side")
-    parser.add_argument("--in-process", action="store_true",
-                        help="simulate the federation in this process (see above) and print "
-                             "the accuracy per round; nothing else runs")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--in-process", action="store_true",
+                      help="simulate the federation in this process (see above)")
+    mode.add_argument("--centralised-only", action="store_true",
+                      help="only the centralised runs (with --seeds / --sweep)")
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated training.seed values (--in-process, "
+                             "--centralised-only)")
+    parser.add_argument("--sweep", action="append", default=[],
+                        help="KEY=V1,V2,...: a grid axis (--in-process, --centralised-only)")
     args = parser.parse_args(argv)
     from qtnet.federated import load_run
+
+    out = ROOT / args.out
+    if args.in_process or args.centralised_only:
+        rows = sweep(args)
+        out.mkdir(parents=True, exist_ok=True)
+        name = "in_process" if args.in_process else "centralised"
+        (out / f"sweep_{name}.json").write_text(json.dumps(rows, indent=1))
+        return 0
     from qtnet.federated.runtime import run_federation
-    from qtnet.training import train
 
     run = load_run(ROOT / args.config, args.overrides)
-    if args.in_process:
-        accuracies = simulate(run)
-        print(json.dumps({"config": args.config, "overrides": args.overrides,
-                          "accuracy_per_round": accuracies}))
-        return 0
-    out = ROOT / args.out
     if args.reuse_federated and (out / "federated" / "report.json").is_file():
         shutil.rmtree(out / "centralised", ignore_errors=True)
         rounds = [json.loads(ln) for ln in
@@ -73,6 +86,7 @@ def main(argv=None) -> int:
     fed = run.federated
     result = {"config": args.config, "overrides": args.overrides,
               "federated": {"accuracy": report["final_eval"]["accuracy"],
+                            "val_accuracy": report.get("final_val", {}).get("accuracy"),
                             "seconds": fed_seconds,
                             "rounds_per_minute": fed.rounds / (fed_seconds / 60),
                             "bits_per_round": report["bits_per_round"],
@@ -80,63 +94,91 @@ def main(argv=None) -> int:
                                 report["totals"].get("quantum_qubits", 0) / fed.rounds,
                             "privacy": report["privacy"]}}
     if not args.skip_centralised:
-        steps = fed.sampled_per_round * fed.rounds * fed.local_steps
-        base = (load_run(ROOT / args.centralised_config).config if args.centralised_config
-                else run.config)
-        config = dataclasses.replace(base, training=dataclasses.replace(
-            base.training, steps=steps, eval_every=steps))
         start = time.perf_counter()
-        central = train(config, out / "centralised", echo=lambda *_: None, interactive=False)
-        result["centralised"] = {"steps": steps, "seconds": time.perf_counter() - start,
-                                 "config": args.centralised_config or args.config,
-                                 # the test split, as the federated server evaluates
-                                 "accuracy": (central.summary.get("final_test")
-                                              or central.eval_metrics)["accuracy"]}
+        central = centralised(run, args.centralised_config, [], out / "centralised")
+        result["centralised"] = {**central, "seconds": time.perf_counter() - start,
+                                 "config": args.centralised_config or args.config}
     (out / "federated.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
     return 0
 
 
-def simulate(run, echo=print) -> list[float]:
-    """Test accuracy after each round of ``run`` simulated in process (``--in-process``)."""
-    import numpy as np
-
-    from qtnet.federated.local import LocalTrainer, arrays_to_params, params_to_arrays
-    from qtnet.training import build_setup, make_eval_step
-    from qtnet.training.setup import run_eval
+def centralised(run, centralised_config, overrides, workdir, trainer=None) -> dict:
+    """The ordinary trainer for the federation's total client steps on ``run``'s data and
+    seed (model and optimiser from ``centralised_config``, with ``overrides``, if given);
+    returns the steps and the last step's test (and validation) accuracy."""
+    from qtnet.federated import load_run
+    from qtnet.training import train
 
     fed = run.federated
-    if fed.sampled_per_round != fed.clients:
-        raise SystemExit("--in-process simulates every client in every round only")
-    setup = build_setup(run.config)
-    eval_step = make_eval_step(setup.graphdef)
-    clients = [LocalTrainer.build(run, i) for i in range(fed.clients)]
-    weights = np.array([len(c.indices) for c in clients], float)
-    weights /= weights.sum()
-    mu = fed.proximal_mu if fed.strategy == "fedprox" else 0.0
-    beta1, beta2 = 0.9, 0.99                         # Flower's FedAdam defaults
-    x = params_to_arrays(setup.state.params)      # float32 on the wire, as on Flower
-    m = [np.zeros_like(a) for a in x]
-    v = [np.zeros_like(a) for a in x]
-    accuracies = []
-    for round_ in range(1, fed.rounds + 1):
-        params = arrays_to_params(setup.state.params, x)
-        updates = [params_to_arrays(c.train_round(params, round_, mu)[0]) for c in clients]
-        mean = [sum(w * u[k] for w, u in zip(weights, updates)) for k in range(len(x))]
-        if fed.strategy == "fedadam":
-            delta = [a - b for a, b in zip(mean, x)]
-            m = [beta1 * a + (1 - beta1) * d for a, d in zip(m, delta)]
-            v = [beta2 * a + (1 - beta2) * d ** 2 for a, d in zip(v, delta)]
-            eta = (fed.server_learning_rate * np.sqrt(1 - beta2 ** (round_ + 1.0))
-                   / (1 - beta1 ** (round_ + 1.0)))
-            x = [a + eta * b / (np.sqrt(c) + fed.server_tau) for a, b, c in zip(x, m, v)]
-        else:
-            x = mean
-        acc = run_eval(eval_step, arrays_to_params(setup.state.params, x), setup.data,
-                       run.config.training.batch_size)["accuracy"]
-        accuracies.append(float(acc))
-        echo(f"round {round_}: test accuracy {acc:.4f}")
-    return accuracies
+    steps = fed.sampled_per_round * fed.rounds * fed.local_steps
+    base = (load_run(ROOT / centralised_config, overrides).config if centralised_config
+            else run.config)
+    config = dataclasses.replace(base, data=run.config.data, training=dataclasses.replace(
+        base.training, steps=steps, eval_every=steps, seed=run.config.training.seed))
+    shutil.rmtree(workdir, ignore_errors=True)
+    result = train(config, workdir, echo=lambda *_: None, interactive=False, trainer=trainer)
+    summary = result.summary
+    out = {"steps": steps}
+    if summary["eval_split"] == "val":
+        out["val_accuracy"] = summary["final_eval"]["accuracy"]
+        out["accuracy"] = summary["final_test"]["accuracy"]
+    else:
+        out["accuracy"] = summary["final_eval"]["accuracy"]
+    return out
+
+
+def sweep(args) -> list[dict]:
+    """Every ``--sweep`` setting at every seed, in process or centralised; prints a table."""
+    import logging
+
+    import numpy as np
+
+    from qtnet.federated import load_run
+    from qtnet.federated.simulation import simulate
+
+    logging.getLogger("flwr").setLevel(logging.WARNING)     # a line per aggregation
+    from qtnet.training import Trainer
+
+    axes = [(key, values.split(",")) for key, values in
+            (s.split("=", 1) for s in args.sweep)]
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [None]
+    trainer = Trainer()
+    rows = []
+    print(f"{'setting':50s} {'val mean +- std':>18s} {'test mean +- std':>18s}  seconds",
+          flush=True)
+    for values in itertools.product(*(v for _, v in axes)):
+        setting = [f"{k}={v}" for (k, _), v in zip(axes, values)]
+        row = {"setting": setting, "seeds": [], "val": [], "test": []}
+        t0 = time.perf_counter()
+        for seed in seeds:
+            seeded = [] if seed is None else [f"training.seed={seed}"]
+            if args.in_process:
+                run = load_run(ROOT / args.config, args.overrides + setting + seeded)
+                acc, _ = simulate(run)
+                got = {"accuracy": acc["test"][-1],
+                       "val_accuracy": (acc.get("val") or [None])[-1],
+                       "test_per_round": acc["test"], "val_per_round": acc.get("val")}
+            else:
+                run = load_run(ROOT / args.config, args.overrides + seeded)
+                got = centralised(run, args.centralised_config,
+                                  args.overrides + setting + seeded,
+                                  ROOT / args.out / "centralised_sweep", trainer)
+            row["seeds"].append({"seed": seed, **got})
+            row["test"].append(got["accuracy"])
+            row["val"].append(got.get("val_accuracy"))
+        row["seconds"] = time.perf_counter() - t0
+        stats = {}
+        for split in ("val", "test"):
+            vals = [v for v in row[split] if v is not None]
+            std = np.std(vals, ddof=1) if len(vals) > 1 else 0.0
+            stats[split] = f"{np.mean(vals):.4f} +- {std:.4f}" if vals else "-"
+            row[f"{split}_mean"] = float(np.mean(vals)) if vals else None
+            row[f"{split}_std"] = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
+        print(f"{' '.join(setting) or '(config)':50s} {stats['val']:>18s} {stats['test']:>18s}"
+              f"  {row['seconds']:.0f}", flush=True)
+        rows.append(row)
+    return rows
 
 
 if __name__ == "__main__":

@@ -71,7 +71,8 @@ def train(msg: Message, context: Context) -> Message:
     return Message(content=content, reply_to=msg)
 
 
-def _strategy(fed):
+def make_strategy(fed):
+    """Flower's strategy object for ``federated.strategy`` (FedAvg, FedProx, FedAdam)."""
     common = dict(fraction_train=fed.fraction, min_train_nodes=fed.sampled_per_round,
                   min_available_nodes=fed.clients, fraction_evaluate=0.0)
     if fed.strategy == "fedprox":
@@ -133,7 +134,7 @@ def main(grid: Grid, context: Context) -> None:
     compilation_cache.enable(run.config.compilation.cache,
                              run.config.compilation.cache_dir or workdir / XLA_CACHE)
     fed = run.federated
-    strategy = _strategy(fed)
+    strategy = make_strategy(fed)
     model = GlobalModel(run, workdir, lambda params: strategy_state(strategy, params))
     try:
         done, params, server_state = model.restore()

@@ -58,13 +58,16 @@ class LocalTrainer:
     indices: np.ndarray            # this client's rows of the training split
     noise_multiplier: float | None
     # Compiled steps by proximal mu, kept across rounds of one process (without DP the
-    # optimiser does not depend on the round; under DP its noise key does).
-    _steps: dict = dataclasses.field(default_factory=dict, repr=False)
+    # optimiser does not depend on the round; under DP its noise key does). The clients of one
+    # run in one process may share the dict: their model and optimiser are the same.
+    steps: dict = dataclasses.field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, run: FederatedRun, client_id: int, load_data=load_dataset) -> LocalTrainer:
+    def build(cls, run: FederatedRun, client_id: int, load_data=load_dataset,
+              steps: dict | None = None) -> LocalTrainer:
         """Client ``client_id``'s trainer; ``load_data(config.data)`` gives the dataset (e.g.
-        the run folder's copy, :func:`qtnet.federated.data_cache.cached_loader`)."""
+        the run folder's copy, :func:`qtnet.federated.data_cache.cached_loader`); ``steps``,
+        another client's :attr:`steps` of the same run, shares its compiled steps."""
         setup = build_setup(run.config, load_data)
         fed, t = run.federated, run.config.training
         if not 0 <= client_id < fed.clients:
@@ -79,7 +82,7 @@ class LocalTrainer:
             noise = run.privacy.noise_multiplier or accountant.noise_for_epsilon(
                 run.privacy.target_epsilon, t.batch_size / len(indices),
                 fed.rounds * fed.local_steps, run.privacy.delta)
-        return cls(run, client_id, setup, indices, noise)
+        return cls(run, client_id, setup, indices, noise, {} if steps is None else steps)
 
     def _optimizer(self, key: jax.Array, mu: float) -> optax.GradientTransformation:
         tx = self.setup.tx
@@ -115,12 +118,12 @@ class LocalTrainer:
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(t.seed), self.client_id),
                                  server_round)
         tx = self._optimizer(key, mu)
-        step = None if self.noise_multiplier is not None else self._steps.get(mu)
+        step = None if self.noise_multiplier is not None else self.steps.get(mu)
         if step is None:
             objective = per_example_cross_entropy if self.noise_multiplier else cross_entropy
             step = make_train_step(self.setup.graphdef, tx, objective=objective)
             if self.noise_multiplier is None:
-                self._steps[mu] = step
+                self.steps[mu] = step
         start = (server_round - 1) * fed.local_steps
         state = new_state(params, tx, t.seed).replace(step=jnp.asarray(start, jnp.int32))
         last: dict = {}

@@ -5,11 +5,15 @@ Flower's simulation runtime needs Ray (``flwr[simulation]``), a large dependency
 its own cluster; the deployment runtime needs nothing beyond ``flwr`` and is the one a real
 deployment uses, so it is the one used here (docs/federated.md). Everything Flower writes
 (its home, the app bundle, logs) stays in the run folder.
+
+Every process the run starts, and every process those start, ends with the run (normal exit,
+error, SIGTERM): see :class:`ProcessTree`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -113,33 +117,27 @@ def run_federation(run: FederatedRun, workdir: str | Path, *, echo=print,
     port = _free_port()
     (home / "config.toml").write_text(f'[superlink]\ndefault = "qtnet"\n\n[superlink.qtnet]\n'
                                       f'address = "127.0.0.1:{port}"\ninsecure = true\n')
-    env = _environment(home)
-    procs: list[subprocess.Popen] = []
-
-    def start(name: str, args: list[str]) -> subprocess.Popen:
-        out = (logs / f"{name}.log").open("w")
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                cwd=workdir, stdin=subprocess.DEVNULL)
-        procs.append(proc)
-        return proc
-
+    tree = ProcessTree(_environment(home), workdir, logs)
     previous = _stop_on_sigterm()
     try:
-        start("superlink", [_flower_bin("flower-superlink"), "--insecure",
-                            "--disable-runtime-dependency-installation",
-                            "--host", "127.0.0.1", "--port", str(port)])
-        _wait_for_port(port, procs[0], logs / "superlink.log")
+        superlink = tree.start("superlink", [
+            _flower_bin("flower-superlink"), "--insecure",
+            "--disable-runtime-dependency-installation", "--host", "127.0.0.1",
+            "--port", str(port)])
+        _wait_for_port(port, superlink, logs / "superlink.log")
         for i in range(run.federated.clients):
-            start(f"supernode-{i}", [
+            tree.start(f"supernode-{i}", [
                 _flower_bin("flower-supernode"), "--insecure",
                 "--superlink", f"127.0.0.1:{port}", "--port", str(_free_port()),
                 "--node-config", f"partition-id={i} num-partitions={run.federated.clients}"])
         echo(f"qtnet federated: SuperLink on 127.0.0.1:{port}, {run.federated.clients} "
              f"SuperNodes; logs in {logs}")
-        flwr = start("run", [_flower_bin("flwr"), "run", str(app), "qtnet", "--stream"])
-        _watch(flwr, workdir / SERVER_PID, logs / "run.log", timeout)
+        flwr = tree.start("run", [_flower_bin("flwr"), "run", str(app), "qtnet", "--stream"])
+        _watch(flwr, workdir / SERVER_PID, logs / "run.log", timeout, tree.reap_orphans)
     finally:
-        _stop(procs)
+        t0 = time.monotonic()
+        stopped = tree.stop()
+        echo(f"qtnet federated: stopped {stopped} processes in {time.monotonic() - t0:.1f} s")
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     if not (workdir / "report.json").is_file():
@@ -187,12 +185,15 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _watch(flwr: subprocess.Popen, pid_file: Path, log: Path, timeout: float | None) -> None:
+def _watch(flwr: subprocess.Popen, pid_file: Path, log: Path, timeout: float | None,
+           every_poll=lambda: None) -> None:
     """Wait for ``flwr run`` to end; stop early if the ServerApp process died (Flower notices
-    only after its heartbeat times out, about a minute later)."""
+    only after its heartbeat times out, about a minute later). ``every_poll()`` runs every
+    half second."""
     deadline = None if timeout is None else time.monotonic() + timeout
     dead_since = None
     while flwr.poll() is None:
+        every_poll()
         if deadline is not None and time.monotonic() > deadline:
             raise FederationError(f"the run did not finish within {timeout} s; see {log}")
         pid = int(pid_file.read_text()) if pid_file.is_file() else None
@@ -208,16 +209,120 @@ def _watch(flwr: subprocess.Popen, pid_file: Path, log: Path, timeout: float | N
         raise FederationError(f"flwr run exited with status {flwr.returncode}; see {log}")
 
 
-def _stop(procs: list[subprocess.Popen], grace: float = 10.0) -> None:
-    """SIGTERM to every process at once (Flower shuts its children down), then SIGKILL to
-    those still running after ``grace`` seconds."""
-    running = [p for p in procs if p.poll() is None]
-    for proc in running:
-        proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for proc in running:
+_PR_SET_CHILD_SUBREAPER = 36      # linux/prctl.h
+
+
+def _set_subreaper(on: bool) -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux), so that they stay in
+    its process tree; False where that is not possible."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, int(on),
+                                                       0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _parents() -> dict[int, tuple[int, str]] | None:
+    """``{pid: (parent pid, state)}`` of every process (None without /proc)."""
+    found = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for name in entries:
+        if name.isdigit():
+            try:
+                fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue                    # ended meanwhile
+            found[int(name)] = (int(fields[1]), fields[0])
+    return found
+
+
+class ProcessTree:
+    """The processes of one federation and all their descendants, stopped together.
+
+    Flower's SuperLink starts a SuperExec in a new session, each SuperNode a SuperExec, and the
+    SuperExecs a ``flwr-serverapp`` / ``flwr-clientapp`` per task. Signalling only the
+    processes started here left the rest to Flower's ``--parent-pid`` watch, and a ClientApp
+    whose SuperExec had gone still ran after the run (it outlived it by 17 - 48 min): its exit
+    path talks to its dead SuperNode through an HTTP client that retries refused connections
+    without limit. Where init does not reap orphans (this machine; some containers) an exited
+    SuperExec also stays a zombie, which the watch takes for a live parent. So every process
+    started here leads its own process group, this process becomes the subreaper of its
+    orphaned descendants (Linux) and reaps them while the run goes on, and :meth:`stop`
+    signals every descendant, in a group or not, then kills and reaps what remains.
+    """
+
+    def __init__(self, env: dict, cwd: Path, logs: Path):
+        self.env, self.cwd, self.logs = env, cwd, logs
+        self.procs: list[subprocess.Popen] = []
+        table = _parents()
+        # Children this process had before the run are not the run's.
+        self.foreign = {pid for pid, (ppid, _) in (table or {}).items() if ppid == os.getpid()}
+        self.subreaper = _set_subreaper(True)
+
+    def start(self, name: str, args: list[str]) -> subprocess.Popen:
+        with (self.logs / f"{name}.log").open("w") as out:
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                                    cwd=self.cwd, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def descendants(self) -> list[int]:
+        """Live (not zombie) processes below this one that the run started."""
+        table = _parents()
+        if table is None:
+            return [p.pid for p in self.procs if p.poll() is None]
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _) in table.items():
+            children.setdefault(ppid, []).append(pid)
+        found, todo = [], [p for p in children.get(os.getpid(), []) if p not in self.foreign]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children.get(pid, [])
+        return [pid for pid in found if table[pid][1] != "Z"]
+
+    def reap_orphans(self) -> None:
+        """Collect the exit status of orphans that died here (a zombie looks alive to the
+        ``--parent-pid`` check of its children)."""
+        mine = {p.pid for p in self.procs} | self.foreign
+        for pid, (ppid, state) in (_parents() or {}).items():
+            if ppid == os.getpid() and state == "Z" and pid not in mine:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+
+    def _signal_all(self, sig: int) -> None:
+        for proc in self.procs:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, sig)          # the process and its group
+        for pid in self.descendants():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+
+    def stop(self, grace: float = 10.0) -> int:
+        """SIGTERM to every process of the run (Flower shuts down gracefully), SIGKILL to
+        those still running after ``grace`` seconds, and reap them all; returns how many
+        were running."""
+        running = len(self.descendants())
         try:
-            proc.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            self._signal_all(signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while self.descendants() and time.monotonic() < deadline:
+                self.reap_orphans()
+                time.sleep(0.1)
+            for _ in range(10):                # a SuperExec may start a task meanwhile
+                if not self.descendants():
+                    break
+                self._signal_all(signal.SIGKILL)
+                time.sleep(0.1)
+                self.reap_orphans()
+            for proc in self.procs:
+                proc.wait()
+            self.reap_orphans()
+        finally:
+            if self.subreaper:
+                _set_subreaper(False)
+        return running

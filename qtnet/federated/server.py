@@ -87,9 +87,9 @@ class GlobalModel:
         _trim_log(self.workdir / ROUNDS_LOG, rounds)
         return rounds, state.params, state.opt_state
 
-    def evaluate(self, params) -> dict:
+    def evaluate(self, params, split: str = "test") -> dict:
         return run_eval(self.eval_step, params, self.setup.data,
-                        self.run.config.training.batch_size)
+                        self.run.config.training.batch_size, split)
 
     def save(self, round_: int, params, record: dict, server_state=None) -> None:
         state = self.setup.state.replace(step=jax.numpy.asarray(round_, jax.numpy.int32),
@@ -115,6 +115,8 @@ class GlobalModel:
         record = {"round": round_, "sampled": sampled, "replied": len(replies),
                   "seconds": seconds, "clients": clients, "totals": totals,
                   "eval": self.evaluate(params)}
+        if self.setup.has_val:
+            record["val"] = self.evaluate(params, "val")
         with (self.workdir / ROUNDS_LOG).open("a") as f:
             f.write(json.dumps(record) + "\n")
         return record
@@ -156,6 +158,7 @@ def write_report(run: FederatedRun, workdir: str | Path, resumed_from: int,
         "alpha": run.federated.alpha if run.federated.partition == "dirichlet" else None,
         "strategy": run.federated.strategy, "local_steps": run.federated.local_steps,
         "final_eval": rounds[-1]["eval"] if rounds else {},
+        "final_val": rounds[-1].get("val", {}) if rounds else {},
         "totals": totals,
         "bits_per_round": (totals.get("bits_up", 0) + totals.get("bits_down", 0))
         / max(1, len(rounds)),

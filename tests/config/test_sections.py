@@ -85,7 +85,7 @@ def test_every_registered_type_has_its_own_section():
     (["data.type=cora", "data.standardize=false"], "unknown key data.standardize in data; "
      "valid keys: type, hops, root, self_loops (for data.type cora)"),
     (["data.hops=3"], "unknown key data.hops in data; valid keys: type, test_fraction, "
-     "split_seed, standardize (for data.type digits)"),
+     "split_seed, standardize, val_fraction (for data.type digits)"),
     (["data.type=grid", "data.split_seed=1"], "unknown key data.split_seed in data; valid "
      "keys: type, graph_qubits, hops, sampled_nodes, feature_bond, classes, max_bond, cutoff, "
      "dtype, seed (for data.type grid)"),

@@ -28,6 +28,26 @@ def test_digits_split_is_stratified_and_standardised_on_the_training_split():
     np.testing.assert_allclose(data.x_train.mean(0), 0.0, atol=1e-5)
 
 
+
+def test_a_validation_split_comes_from_the_training_split_and_leaves_test_alone():
+    plain = load_dataset(load(Config, None, ["data.standardize=false"]).data)
+    data = load_dataset(load(Config, None, ["data.standardize=false",
+                                            "data.val_fraction=0.2"]).data)
+    assert plain.x_val is None
+    np.testing.assert_array_equal(data.x_test, plain.x_test)
+    np.testing.assert_array_equal(data.y_test, plain.y_test)
+    rows = lambda x: {r.tobytes() for r in x}   # noqa: E731  (digits has no duplicate rows)
+    assert rows(data.x_train) | rows(data.x_val) == rows(plain.x_train)
+    assert not rows(data.x_train) & rows(data.x_val)
+    share = np.bincount(data.y_val) / np.bincount(plain.y_train)
+    assert np.all(np.abs(share - 0.2) < 0.02)
+    again = load_dataset(load(Config, None, ["data.val_fraction=0.2"]).data)   # seeded
+    np.testing.assert_allclose(again.x_train.mean(0), 0.0, atol=1e-5)
+    np.testing.assert_array_equal(again.y_val, data.y_val)
+    other = load_dataset(load(Config, None, ["data.standardize=false", "data.val_fraction=0.2",
+                                             "data.split_seed=1"]).data)
+    assert rows(other.x_val) != rows(data.x_val)
+
 def test_a_planetoid_set_is_read_from_data_root(tmp_path):
     folder = tmp_path / "cora"
     folder.mkdir()

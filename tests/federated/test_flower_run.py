@@ -58,6 +58,23 @@ def _client_apps(workdir: Path) -> dict[int, int]:
     return found
 
 
+def _left_running(workdir: Path) -> list[str]:
+    """Live processes of this run (their working folder or Flower home is in the run folder:
+    every process the launcher starts, and what those start, inherits both)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if (not proc.name.isdigit()
+                    or (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"):
+                continue
+            if ((proc / "cwd").resolve().is_relative_to(workdir)
+                    or f"FLWR_HOME={workdir}".encode() in (proc / "environ").read_bytes()):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def _wait(what: str, until, proc: subprocess.Popen, seconds: float = 240):
     deadline = time.monotonic() + seconds
     while not (found := until()):
@@ -82,6 +99,7 @@ def test_killed_client_and_killed_server_lose_nothing(tmp_path):
     out, _ = first.communicate(timeout=120)
     assert first.returncode == 1, out
     assert "run the same command to resume" in out
+    assert _left_running(workdir) == []       # every process of the failed run ended with it
 
     # Round 1 completed with the surviving client; the dead one still cost its download.
     (round1,) = [json.loads(ln) for ln in (workdir / "rounds.jsonl").read_text().splitlines()]
@@ -98,6 +116,7 @@ def test_killed_client_and_killed_server_lose_nothing(tmp_path):
     second = subprocess.run(_command(workdir) + ["--json"], env=_env(), cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stdout + second.stderr
+    assert _left_running(workdir) == []
     report = json.loads(second.stdout[second.stdout.index("{"):])
     assert report["resumed_from"] == 1 and report["rounds"] == 2
     log = [json.loads(ln) for ln in (workdir / "rounds.jsonl").read_text().splitlines()]

@@ -36,9 +36,9 @@ def test_a_round_moves_the_parameters_and_round_trips_the_wire(plain):
 
 def test_later_rounds_reuse_the_compiled_step(plain):
     params, _ = plain.train_round(plain.setup.state.params, server_round=1)
-    step = plain._steps[0.0]
+    step = plain.steps[0.0]
     _, metrics = plain.train_round(params, server_round=2)
-    assert plain._steps == {0.0: step}
+    assert plain.steps == {0.0: step}
     assert metrics["first_step_seconds"] >= 0 and metrics["other_steps_seconds"] >= 0
 
 
@@ -65,3 +65,27 @@ def test_dp_client_spends_the_target_epsilon_by_the_last_round():
     _, first = local.train_round(local.setup.state.params, server_round=1)
     assert 0 < first["epsilon"] < 8.0
     assert local.epsilon_after(run.federated.rounds) == pytest.approx(8.0, rel=1e-3)
+
+
+def test_the_in_process_simulation_aggregates_by_flowers_fedadam_rule(plain):
+    pytest.importorskip("flwr", reason="the federated extra (flwr) is not installed")
+    from qtnet.federated.simulation import simulate
+
+    run = load_run(TINY, ["federated.rounds=1", "federated.strategy=fedadam",
+                          "federated.server_learning_rate=0.2", "federated.server_tau=1e-6",
+                          "data.val_fraction=0.2", "federated.partition=dirichlet"])
+    # The clients' model and optimiser are plain's: they share its compiled step.
+    clients = [LocalTrainer.build(run, i, steps=plain.steps) for i in range(2)]
+    accuracy, params = simulate(run, clients=clients)
+    assert [len(accuracy[s]) for s in ("test", "val")] == [1, 1]
+    assert list(plain.steps) == [0.0]
+    start = clients[0].setup.state.params
+    weights = np.array([len(c.indices) for c in clients], float)
+    assert weights[0] != weights[1]                    # the mean is weighted by examples
+    updates = [params_to_arrays(c.train_round(start, 1)[0]) for c in clients]
+    for k, x in enumerate(params_to_arrays(start)):
+        delta = sum(w * u[k] for w, u in zip(weights / weights.sum(), updates)) - x
+        m, v = 0.1 * delta, 0.01 * delta ** 2          # Adam's moments, betas 0.9, 0.99
+        step = 0.2 * np.sqrt(1 - 0.99 ** 2) / (1 - 0.9 ** 2)
+        np.testing.assert_allclose(params_to_arrays(params)[k],
+                                   x + step * m / (np.sqrt(v) + 1e-6), atol=1e-6)
