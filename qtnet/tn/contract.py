@@ -116,21 +116,34 @@ def expectation_local_host(mps: MPS, local_ops) -> np.ndarray:
     blocks = [tensors[i][np.ix_(keep[i], np.arange(d), keep[i + 1])] for i in range(n)]
     ops = np.asarray(local_ops)
     dtype = np.result_type(tensors.dtype, ops.dtype)
-
-    def sandwich(site_ops):
-        env = np.ones((1, 1), dtype)
-        for b, op in zip(blocks, site_ops):
-            ket = np.tensordot(env, b, axes=(1, 0))                   # [a, y, d']
-            if op is not None:
-                ket = np.einsum("xy,ayc->axc", op, ket)
-            env = np.tensordot(b.conj(), ket, axes=([0, 1], [0, 1]))  # [c, d']
-        return env[0, 0]
-
     eye = np.eye(d)
     flat = ops.reshape((-1,) + ops.shape[-3:])
-    values = np.array([sandwich([None if np.array_equal(o, eye) else o for o in term])
-                       for term in flat], dtype)
-    return values.reshape(ops.shape[:-3]) / sandwich([None] * n).real
+    acting = [[i for i, o in enumerate(term) if not np.array_equal(o, eye)] for term in flat]
+    # Environments of the identity ("bra ket" bonds): right[i] closes sites i.., left[i]
+    # opens ..i-1, so a term is contracted only over its support [lo, hi].
+    right = [np.ones((1, 1), dtype)]
+    for b in reversed(blocks):
+        ket = np.tensordot(b, right[-1], axes=(2, 1))                     # [a, p, y]
+        right.append(np.tensordot(b.conj(), ket, axes=([1, 2], [1, 2])))  # [x, a]
+    right = right[::-1]
+    left = [np.ones((1, 1), dtype)]
+    for b in blocks[:max((a[0] for a in acting if a), default=0)]:
+        left.append(np.tensordot(b.conj(), np.tensordot(left[-1], b, axes=(1, 0)),
+                                 axes=([0, 1], [0, 1])))
+
+    def term_value(term, sites):
+        if not sites:
+            return right[0][0, 0]
+        env = left[sites[0]]
+        for i in range(sites[0], sites[-1] + 1):
+            ket = np.tensordot(env, blocks[i], axes=(1, 0))               # [a, y, d']
+            if i in sites:
+                ket = np.einsum("xy,ayc->axc", term[i], ket)
+            env = np.tensordot(blocks[i].conj(), ket, axes=([0, 1], [0, 1]))  # [c, d']
+        return np.sum(env * right[sites[-1] + 1])
+
+    values = np.array([term_value(t, a) for t, a in zip(flat, acting)], dtype)
+    return values.reshape(ops.shape[:-3]) / right[0][0, 0].real
 
 
 def expectation_pauli(mps: MPS, observable) -> RealScalar:
