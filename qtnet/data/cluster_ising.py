@@ -44,21 +44,36 @@ def cluster_ising_mpo(n_sites: int, h1: float, h2: float):
     return qtn.MatrixProductOperator([w[0], *[w] * (n_sites - 2), w[:, 4]], shape="lrud")
 
 
-def ground_state(n_sites: int, h1: float, h2: float, *, bond: int, dtype=np.float64,
-                 max_sweeps: int = 10, tol: float = 1e-9):
-    """``(state, energy)``: the DMRG ground state as a qtnet MPS of bond cap ``bond``."""
+def dmrg_ground_state(n_sites: int, h1: float, h2: float, *, bond: int, max_sweeps: int = 10,
+                      tol: float = 1e-9):
+    """``(quimb MPS, energy)``: quimb's DMRG2 ground state at bond ``bond`` at most."""
     import quimb.tensor as qtn
-
-    from qtnet.tn import with_bond_cap
-    from qtnet.tn.interop import from_quimb
 
     schedule = sorted({min(bond, b) for b in (4, 8, 16, 32, 64, bond)})
     dmrg = qtn.DMRG2(cluster_ising_mpo(n_sites, h1, h2), bond_dims=schedule, cutoffs=1e-12)
     dmrg.solve(tol=tol, max_sweeps=max_sweeps, verbosity=0)
+    return dmrg.state, float(np.real(dmrg.energy))
+
+
+def half_chain_entropy(n_sites: int, h1: float, h2: float, *, bond: int) -> float:
+    """The von Neumann entropy, in bits (log2, quimb's convention), of the DMRG ground
+    state's left half."""
+    state, _ = dmrg_ground_state(n_sites, h1, h2, bond=bond)
+    return float(state.entropy(n_sites // 2))
+
+
+def ground_state(n_sites: int, h1: float, h2: float, *, bond: int, dtype=np.float64,
+                 max_sweeps: int = 10, tol: float = 1e-9):
+    """``(state, energy)``: the DMRG ground state as a qtnet MPS of bond cap ``bond``."""
+    from qtnet.tn import with_bond_cap
+    from qtnet.tn.interop import from_quimb
+
+    mps, energy = dmrg_ground_state(n_sites, h1, h2, bond=bond, max_sweeps=max_sweeps,
+                                    tol=tol)
     # zero-padded to one bond everywhere: every state converts with one compiled shape
-    padded = dmrg.state.expand_bond_dimension(bond, rand_strength=0.0, inplace=False)
+    padded = mps.expand_bond_dimension(bond, rand_strength=0.0, inplace=False)
     state = from_quimb(padded, max_bond=bond, dtype=dtype)
-    return with_bond_cap(state, bond), float(np.real(dmrg.energy))
+    return with_bond_cap(state, bond), energy
 
 
 def string_order(state, length: int | None = None) -> float:
