@@ -17,7 +17,8 @@ qtnet also reports the same run repeated on the same program (rerun).
     python scripts/bench_real_circuits.py                             # the generated suite
     python scripts/bench_real_circuits.py --circuits grover:8:4 random:10:400 --tools qtnet-mps
     python scripts/bench_real_circuits.py --plot docs/bench_real_circuits.png   # from --out
-    python scripts/bench_real_circuits.py --markdown --out benchmarks/results/bench_real_circuits_mqt.json
+    python scripts/bench_real_circuits.py --markdown \
+        --out benchmarks/results/bench_real_circuits_mqt.json
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from qtnet.experiments.table1 import reproduce_table1
 from qtnet.experiments.table2 import reproduce_table2
 
 __all__ = [
-    "PAPER_TABLE2", "READOUTS", "CircuitEvaluation", "DeepDecision", "evaluate_decision", "SignGraphSettings", "SignNodeSettings",
+    "PAPER_TABLE2", "READOUTS", "CircuitEvaluation", "DeepDecision", "evaluate_decision",
+    "SignGraphSettings", "SignNodeSettings",
     "best_readouts", "classical_logits", "cross_validate", "decision_accuracy",
     "decision_readouts", "evaluate_sign_circuit", "load_settings", "reproduce_table1",
     "reproduce_table2", "run_sign_node", "train_fold", "train_sign_node",

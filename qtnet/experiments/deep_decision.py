@@ -132,7 +132,8 @@ class DeepDecision:
         (run.workdir / "decision.json").write_text(json.dumps(result, indent=1))
         r = result["readout"]
         run.echo(f"decision (step {step}, {decision.sets} sets of 2^{decision.free_qubits} "
-                 f"nodes, {result['seconds']:.0f} s): accuracy {result['decision_accuracy_student']:.3f} "
+                 f"nodes, {result['seconds']:.0f} s): accuracy "
+                 f"{result['decision_accuracy_student']:.3f} "
                  f"(teacher's own read-out {result['decision_accuracy_teacher']:.3f}), agreement "
                  f"with the teacher's decisions {result['student_teacher_agreement']:.3f}; "
                  f"{r['overlaps_per_set']} overlaps per set ({r['flops_per_set']:.3g} FLOPs) "

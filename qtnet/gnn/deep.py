@@ -97,8 +97,8 @@ def amplitudes_of(state, node_vectors, n_classes: int, *, backend: str = "mps") 
     be = backends.get(backend)
     n, n_node = state.n_sites, node_vectors.shape[-2]
     rest = n - n_node
-    classes = jax.nn.one_hot(jnp.asarray(((np.arange(n_classes)[:, None]
-                                           >> np.arange(rest - 1, -1, -1)) & 1)), 2,
+    classes = jax.nn.one_hot(jnp.asarray((np.arange(n_classes)[:, None]
+                                          >> np.arange(rest - 1, -1, -1)) & 1), 2,
                              dtype=state.dtype)                          # [C, rest, 2]
 
     def one(node, cls):

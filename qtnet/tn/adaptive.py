@@ -13,7 +13,7 @@ Vidal-Hastings update as :func:`qtnet.tn.evolve.two_site_update`::
 (in real arithmetic when the gates and the state are real: H, CZ, CNOT, SWAP, RY...), and
 the same truncation: at most the input's bond cap, and no value of relative weight at or
 below ``cutoff``. Values at the rounding-noise level (``qtnet.tn.svd``'s floor) are dropped
-as exact zeros and, as in the traced update, are not counted in the fidelity estimate. 
+as exact zeros and, as in the traced update, are not counted in the fidelity estimate.
 Where the state is as large as a statevector, it becomes one: once a gate's two-site centre
 costs more than ``DENSE_SWITCH_RATIO`` times the statevector's size to decompose (rows x
 columns x min of the two), on at most ``DENSE_SWITCH_MAX_QUBITS`` qubits and with a bond
