@@ -1,11 +1,13 @@
 """The package's layout rules (STYLE.md 14-16): no import cycles between qtnet's modules, no
-private name imported from another module, and nothing above the engine branching on a
-backend's name."""
+private name imported from another module, nothing above the engine branching on a
+backend's name, and the code lint-clean (ruff, as configured in pyproject.toml)."""
 
 from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "qtnet"
@@ -93,3 +95,11 @@ def test_nothing_above_the_engine_branches_on_a_backend_name():
                  for i, line in enumerate(path.read_text().splitlines(), 1)
                  if pattern.search(line)]
     assert not offenders, "\n".join(offenders)
+
+
+def test_ruff_finds_nothing():
+    root = PACKAGE.parent
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--output-format",
+                             "concise", "qtnet", "scripts", "tests"],
+                            cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
