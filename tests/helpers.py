@@ -31,6 +31,14 @@ def pauli_matrix(label: dict[int, str], n: int):
     return m
 
 
+def cluster_ising_matrix(n: int, h1: float, h2: float):
+    """The open cluster-Ising chain -sum Z X Z - h1 sum X - h2 sum X X as a dense matrix."""
+    terms = [(-1.0, {i - 1: "Z", i: "X", i + 1: "Z"}) for i in range(1, n - 1)]
+    terms += [(-h1, {i: "X"}) for i in range(n)]
+    terms += [(-h2, {i: "X", i + 1: "X"}) for i in range(n - 1)]
+    return sum(c * pauli_matrix(t, n) for c, t in terms)
+
+
 def random_unitary(dim, rng):
     return unitary_group.rvs(dim, random_state=rng)
 

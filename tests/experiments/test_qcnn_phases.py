@@ -8,19 +8,12 @@ import pytest
 from qtnet.data.cluster_ising import ground_state, half_chain_entropy
 from qtnet.experiments.qcnn_phases import (boundary_along_h2, entropy_peak, magnetisation,
                                            reference_spt)
-from tests.helpers import pauli_matrix
-
-
-def _hamiltonian(n, h1, h2):
-    terms = [(-1.0, {i - 1: "Z", i: "X", i + 1: "Z"}) for i in range(1, n - 1)]
-    terms += [(-h1, {i: "X"}) for i in range(n)]
-    terms += [(-h2, {i: "X", i + 1: "X"}) for i in range(n - 1)]
-    return sum(c * pauli_matrix(t, n) for c, t in terms)
+from tests.helpers import cluster_ising_matrix, pauli_matrix
 
 
 def test_the_half_chain_entropy_and_magnetisation_are_the_exact_ones():
     n, h1, h2 = 8, 0.9, -0.6
-    w, v = np.linalg.eigh(_hamiltonian(n, h1, h2))
+    w, v = np.linalg.eigh(cluster_ising_matrix(n, h1, h2))
     schmidt = np.linalg.svd(v[:, 0].reshape(2 ** (n // 2), -1), compute_uv=False) ** 2
     exact = -np.sum(schmidt * np.log2(np.where(schmidt > 0, schmidt, 1.0)))      # bits
     assert half_chain_entropy(n, h1, h2, bond=16) == pytest.approx(exact, abs=1e-6)

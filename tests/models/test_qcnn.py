@@ -16,7 +16,7 @@ from qtnet.data.cluster_ising import (ClusterIsingConfig, cluster_ising_mpo, gro
 from qtnet.models.qcnn import QCNNConfig, build_qcnn, two_qubit_unitary
 from qtnet.tn import to_dense
 from qtnet.training import read_metrics, train
-from tests.helpers import pauli_matrix
+from tests.helpers import cluster_ising_matrix, pauli_matrix
 
 SMALL = ["model.type=qcnn", "data.type=cluster_ising", "data.qubits=4", "data.train_points=2",
          "data.test_points=1", "data.bond=16", "backend.type=tree", "backend.dtype=complex128",
@@ -29,18 +29,11 @@ def data():
     return load_dataset(load(Config, None, SMALL).data)
 
 
-def _hamiltonian(n, h1, h2):
-    terms = [(-1.0, {i - 1: "Z", i: "X", i + 1: "Z"}) for i in range(1, n - 1)]
-    terms += [(-h1, {i: "X"}) for i in range(n)]
-    terms += [(-h2, {i: "X", i + 1: "X"}) for i in range(n - 1)]
-    return sum(c * pauli_matrix(t, n) for c, t in terms)
-
-
 def test_the_hamiltonian_and_its_dmrg_ground_state_are_exact():
     np.testing.assert_allclose(cluster_ising_mpo(5, 0.7, -0.4).to_dense(),
-                               _hamiltonian(5, 0.7, -0.4), atol=1e-12)
+                               cluster_ising_matrix(5, 0.7, -0.4), atol=1e-12)
     state, energy = ground_state(8, 0.9, 0.3, bond=16)
-    w, v = np.linalg.eigh(_hamiltonian(8, 0.9, 0.3))
+    w, v = np.linalg.eigh(cluster_ising_matrix(8, 0.9, 0.3))
     assert energy == pytest.approx(w[0], abs=1e-8)
     assert abs(np.vdot(v[:, 0], np.asarray(to_dense(state)))) ** 2 == pytest.approx(1, abs=1e-8)
     string = pauli_matrix({2: "Z", 3: "X", 5: "X", 6: "Z"}, 8)      # Z_a X X Z_b, a = 2, b = 6
