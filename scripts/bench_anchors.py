@@ -224,22 +224,25 @@ def run_case(tool: str, n: int, depth: int, chi: int, dtype: str, repeats: int) 
     import numpy as np
 
     theta = angles(n, depth, dtype)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     step = make_step(tool, n, depth, chi, dtype)
     value, grad = step(theta)
     value, grad = _ready(value), _ready(grad)
-    compile_s = time.perf_counter() - t0
-    times = []
+    compile_s, compile_cpu = time.perf_counter() - t0, time.process_time() - c0
+    times, cpu = [], []
     for k in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         _ready(step(theta + np.asarray(1e-3 * (k + 1), theta.dtype))[1])
         times.append(time.perf_counter() - t0)
-    step_s = statistics.median(times)
+        cpu.append(time.process_time() - c0)
+    step_s, step_cpu = statistics.median(times), statistics.median(cpu)
     grad = np.asarray(grad, np.float64).reshape(depth, n)
     return {"tool": tool, "n": n, "depth": depth, "chi": chi, "dtype": dtype,
             "status": "ok", "first_call_s": compile_s, "step_s": step_s,
             # Compilation (and tracing) = the first call less one step.
             "compile_s": max(compile_s - step_s, 0.0),
+            # Process CPU seconds: steadier than wall time on a shared machine.
+            "step_cpu_s": step_cpu, "compile_cpu_s": max(compile_cpu - step_cpu, 0.0),
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "value": float(np.real(value)), "grad": grad.ravel().tolist()}
 
@@ -563,13 +566,10 @@ def kernel_rates(chi: int, dtype: str, repeats: int) -> dict:
 
 
 def machine(anchor_python: str | None) -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
+    sys.path.insert(0, HERE)
+    from bench_circuit import cpu_model
+
+    info = {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version()}
     info["versions"] = {"qtnet-env": _versions(sys.executable, ("jax", "jaxlib", "numpy"))}
     if anchor_python and os.path.exists(anchor_python):
         info["versions"]["anchor-env"] = _versions(

@@ -24,6 +24,15 @@ def apply_dense(psi, gate, sites, n):
     return np.moveaxis(t, list(range(k)), list(sites)).reshape(-1)
 
 
+def run_gates_dense(n, ops):
+    """|0...0> after ``ops`` = [(gate, sites), ...] applied in order, as a dense vector."""
+    psi = np.zeros(2**n, complex)
+    psi[0] = 1
+    for gate, sites in ops:
+        psi = apply_dense(psi, gate, sites, n)
+    return psi
+
+
 def pauli_matrix(label: dict[int, str], n: int):
     m = np.eye(1)
     for q in range(n):

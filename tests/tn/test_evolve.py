@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import qtnet.tn as tn
 from qtnet.tn.program import compile_program
-from tests.helpers import apply_dense, pauli_matrix, random_unitary
+from tests.helpers import apply_dense, pauli_matrix, random_unitary, run_gates_dense
 
 PROGRAM_LENGTH = 192    # programs are padded to this many gates so one compile serves all
 
@@ -44,21 +44,13 @@ def run_program(n, ops, chi, cutoff=0.0):
     return _run(state, jnp.asarray(sites), gates, prog.final, cutoff=cutoff)
 
 
-def dense_reference(n, ops):
-    psi = np.zeros(2**n, complex)
-    psi[0] = 1
-    for g, sites in ops:
-        psi = apply_dense(psi, g, sites, n)
-    return psi
-
-
 @pytest.mark.slow
 @given(n=st.sampled_from([2, 5, 8, 12]), n_gates=st.integers(1, 14), seed=st.integers(0, 10**6))
 def test_random_circuit_untruncated_equals_dense(n, n_gates, seed):
     rng = np.random.default_rng(seed)
     ops = random_ops(n, n_gates, rng)
     state = run_program(n, ops, chi=2 ** (n // 2))
-    psi = dense_reference(n, ops)
+    psi = run_gates_dense(n, ops)
     np.testing.assert_allclose(np.asarray(tn.to_dense(state)), psi, atol=1e-10)
     assert float(state.fidelity_estimate) == pytest.approx(1.0, abs=1e-10)
     label = {int(q): "XYZ"[int(rng.integers(3))] for q in rng.choice(n, size=min(n, 3),
@@ -72,7 +64,7 @@ def test_truncated_fidelity_estimate_tracks_true_fidelity():
     rng = np.random.default_rng(7)
     n = 10
     ops = random_ops(n, 40, rng)
-    psi = dense_reference(n, ops)
+    psi = run_gates_dense(n, ops)
     estimates = []
     for chi in (4, 8, 16, 24):
         state = run_program(n, ops, chi=chi)
@@ -139,7 +131,7 @@ def test_apply_gates_layer_with_nonadjacent_gates(rng):
     ops = [(random_unitary(4, rng), (0, 3)), (random_unitary(2, rng), (2,)),
            (random_unitary(4, rng), (4, 1)), (random_unitary(4, rng), (2, 3))]
     state = tn.apply_gates(tn.computational_basis_state([0] * n, max_bond=8), ops)
-    np.testing.assert_allclose(np.asarray(tn.to_dense(state)), dense_reference(n, ops),
+    np.testing.assert_allclose(np.asarray(tn.to_dense(state)), run_gates_dense(n, ops),
                                atol=1e-12)
 
 

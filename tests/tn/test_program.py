@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from qtnet.tn import backends
 from qtnet.tn.gates import FIXED_1Q, FIXED_2Q, rz
 from qtnet.tn.program import compile_program
-from tests.helpers import apply_dense, random_unitary
+from tests.helpers import random_unitary, run_gates_dense
 from tests.tn.test_compile import _count_eqns
 
 NAMED_1Q = [FIXED_1Q[k] for k in ("H", "X", "S", "T")]
@@ -37,22 +37,9 @@ def random_circuit(n, n_gates, rng, pairs=None):
     return ops
 
 
-def dense_reference(n, ops):
-    psi = np.zeros(2**n, complex)
-    psi[0] = 1
-    for g, sites in ops:
-        psi = apply_dense(psi, g, sites, n)
-    return psi
-
-
 def run_program_dense(n, prog):
-    psi = np.zeros(2**n, complex)
-    psi[0] = 1
-    for i, g in zip(prog.sites.tolist(), np.asarray(prog.gates)):
-        psi = apply_dense(psi, g, (i, i + 1), n)
-    for q, u in enumerate(np.asarray(prog.final)):
-        psi = apply_dense(psi, u, (q,), n)
-    return psi
+    pairs = [(g, (i, i + 1)) for i, g in zip(prog.sites.tolist(), np.asarray(prog.gates))]
+    return run_gates_dense(n, pairs + [(u, (q,)) for q, u in enumerate(np.asarray(prog.final))])
 
 
 @given(n=st.integers(2, 6), n_gates=st.integers(0, 40), seed=st.integers(0, 10**6))
@@ -61,7 +48,7 @@ def test_fused_program_equals_the_gate_list(n, n_gates, seed):
     ops = random_circuit(n, n_gates, rng)
     prog = compile_program(ops, n)
     assert set(prog.sites.tolist()) <= set(range(n - 1))
-    np.testing.assert_allclose(run_program_dense(n, prog), dense_reference(n, ops), atol=1e-12)
+    np.testing.assert_allclose(run_program_dense(n, prog), run_gates_dense(n, ops), atol=1e-12)
 
 
 def test_fusion_merges_runs_and_absorbs_single_qubit_gates():
@@ -78,7 +65,7 @@ def test_fusion_merges_runs_and_absorbs_single_qubit_gates():
     # A ladder into one far qubit: routed once, not there and back for every gate.
     ladder = [(cnot, (q, 5)) for q in range(5)]
     prog = compile_program(ladder, 6)
-    np.testing.assert_allclose(run_program_dense(6, prog), dense_reference(6, ladder),
+    np.testing.assert_allclose(run_program_dense(6, prog), run_gates_dense(6, ladder),
                                atol=1e-12)
     assert len(prog.sites) <= 5 + 4 + 4          # gates, SWAPs in, SWAPs home
     # A qubit no two-qubit gate touches keeps its gates in the final layer.
@@ -101,7 +88,7 @@ def test_traced_matrices_compile_to_the_same_state():
         zero = dense.zero_state_for(prog, n, dtype=jnp.complex128)
         return dense.amplitudes(dense.apply_program(zero, prog))
 
-    want = dense_reference(n, [*ops, (np.asarray(rz(theta)), (2,)), (FIXED_2Q["CZ"], (2, 0))])
+    want = run_gates_dense(n, [*ops, (np.asarray(rz(theta)), (2,)), (FIXED_2Q["CZ"], (2, 0))])
     np.testing.assert_allclose(np.asarray(amplitudes(theta)), want, atol=1e-12)
     assert not build(theta).traced
 
@@ -130,7 +117,7 @@ def test_both_routings_are_exact(routing):
     n, rng = 6, np.random.default_rng(4)
     ops = random_circuit(n, 40, rng)
     prog = compile_program(ops, n, routing=routing)
-    np.testing.assert_allclose(run_program_dense(n, prog), dense_reference(n, ops), atol=1e-12)
+    np.testing.assert_allclose(run_program_dense(n, prog), run_gates_dense(n, ops), atol=1e-12)
 
 
 def test_all_pairs_cnots_route_there_and_back():
@@ -156,7 +143,7 @@ def test_auto_routing_keeps_lazy_only_if_much_shorter(n, lazy_kept):
     assert len(lazy.sites) < len(back.sites)
     auto = compile_program(ops, n)
     assert auto.sites.tolist() == (lazy if lazy_kept else back).sites.tolist()
-    np.testing.assert_allclose(run_program_dense(n, auto), dense_reference(n, ops), atol=1e-12)
+    np.testing.assert_allclose(run_program_dense(n, auto), run_gates_dense(n, ops), atol=1e-12)
 
 
 def test_there_and_back_moves_the_qubit_the_next_gate_shares():
@@ -171,4 +158,4 @@ def test_there_and_back_moves_the_qubit_the_next_gate_shares():
                  (j, k)) for k in range(j)]
     prog = compile_program(ops, n, routing="back")
     assert len(prog.sites) <= sum(2 * j for j in range(1, n))     # 72; the partner moved: 196
-    np.testing.assert_allclose(run_program_dense(n, prog), dense_reference(n, ops), atol=1e-12)
+    np.testing.assert_allclose(run_program_dense(n, prog), run_gates_dense(n, ops), atol=1e-12)
