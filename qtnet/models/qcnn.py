@@ -79,8 +79,10 @@ def string_order_angles(levels: int) -> dict[str, np.ndarray]:
     q = QUARTER
     decimate = [0, 0, 0, 0, 0, 0, 0, q, q, 0, 0, 0, 2 * q, 0, 0]
     read = [0, 0, 0, 0, 0, 0, 0, 0, q, 2 * q, 0, -2 * q, 0, 0, 2 * q]       # (H x 1) CZ
-    identity, cz, cnot = [[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 4 * q]], [[0, 0, 0],
-                                                                            [4 * q, 0, 4 * q]]
+    # controlled rotations: [U3 angles if the control is 0, if it is 1]
+    identity = [[0, 0, 0], [0, 0, 0]]
+    cz = [[0, 0, 0], [0, 0, 4 * q]]                   # U3(0, 0, pi) = Z
+    cnot = [[0, 0, 0], [4 * q, 0, 4 * q]]             # U3(pi, 0, pi) = X
     lower = levels - 2
     flip = [[4 * q, 0, 4 * q]] * 2 if lower else identity
     return {"pair": np.zeros(15),
