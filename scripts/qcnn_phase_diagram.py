@@ -33,8 +33,10 @@ import numpy as np  # noqa: E402
 
 from qtnet.data.cluster_ising import ClusterIsingConfig, ground_state, string_order  # noqa: E402
 from qtnet.experiments.qcnn_phases import (boundary_along_h1, grid_states,  # noqa: E402
-                                           interpolated_boundaries, reference_boundary,
+                                           interpolated_boundaries,
+                                           reference_antiferromagnet, reference_boundary,
                                            reference_spt, spt_probability, train_qcnn)
+from qtnet.models.qcnn import INITS  # noqa: E402
 
 # (h1, h2) on the phase boundaries known exactly (the free-fermion line h2 = 0).
 EXACT_BOUNDARY = {"SPT-paramagnet": [(1.0, 0.0)], "SPT-antiferromagnet": []}
@@ -48,12 +50,14 @@ def grid(spec: str, h1_max: float = 1.6, h2_max: float = 1.6):
 
 
 def run(n: int, spec: str, *, bond: int, tree_bond: int, steps: int, batch_size: int,
-        train_points: int, test_points: int, dense_check: bool, reference: dict | None):
+        train_points: int, test_points: int, dense_check: bool, reference: dict | None,
+        init: str = "random", init_scale: float = 0.5, learning_rate: float = 0.05):
     start = time.perf_counter()
     config = ClusterIsingConfig(qubits=n, train_points=train_points, test_points=test_points,
                                 bond=bond)
     trained = train_qcnn(config, backend="tree", max_bond=tree_bond, steps=steps,
-                         batch_size=batch_size)
+                         batch_size=batch_size, init=init, init_scale=init_scale,
+                         learning_rate=learning_rate)
     print(f"n = {n}: {train_points} + {test_points} ground states in "
           f"{trained.data_seconds:.0f} s, trained {steps} steps of {batch_size} states in "
           f"{trained.seconds:.0f} s (compile {trained.compile_seconds:.0f} s, "
@@ -76,6 +80,7 @@ def run(n: int, spec: str, *, bond: int, tree_bond: int, steps: int, batch_size:
               "train_accuracy": trained.train_accuracy,
               "test_accuracy": trained.test_accuracy, "loss_first": trained.losses[0],
               "loss_last": trained.losses[-1], "steps": steps, "batch_size": batch_size,
+              "init": init, "init_scale": init_scale, "learning_rate": learning_rate,
               "data_seconds": trained.data_seconds, "train_seconds": trained.seconds,
               "compile_seconds": trained.compile_seconds,
               "step_seconds": trained.step_seconds,
@@ -109,6 +114,9 @@ def run(n: int, spec: str, *, bond: int, tree_bond: int, steps: int, batch_size:
         result["agreement_with_reference_h2_below_-0.5"] = float(
             np.mean((ref_spt == qcnn_spt)[afm]))
         result["on_reference_lines"] = interpolated_boundaries(p_tree, h1s, h2s, reference)
+        ref_afm = reference_antiferromagnet(reference, h1s, h2s)
+        result["reference_antiferromagnet_points"] = int(ref_afm.sum())
+        result["reference_antiferromagnet_read_as_spt"] = int((ref_afm & qcnn_spt).sum())
     result["seconds"] = time.perf_counter() - start
     print(f"  grid {len(h1s)} x {len(h2s)}: DMRG {dmrg_seconds:.0f} s, QCNN read-out "
           f"{read_seconds:.1f} s (tree fidelity >= {fidelity.min():.4f}); QCNN (P > 0.5) "
@@ -116,6 +124,10 @@ def run(n: int, spec: str, *, bond: int, tree_bond: int, steps: int, batch_size:
           f"{result['agreement_with_string_order']:.1%} of the grid, with the reference "
           f"phases on {result.get('agreement_with_reference', float('nan')):.1%}, with "
           f"magnetisation < {m_star:.3f} on {result['agreement_with_magnetisation']:.1%}")
+    if reference is not None:
+        print(f"  reference antiferromagnet points read as SPT: "
+              f"{result['reference_antiferromagnet_read_as_spt']} of "
+              f"{result['reference_antiferromagnet_points']}")
     print("   h2     SPT boundary h1: QCNN   string order")
     for r in rows:
         print(f"  {r['h2']:+.2f}   {r['qcnn_h1']:8.3f}   {r['string_order_h1']:8.3f}")
@@ -161,7 +173,7 @@ def plot(results, path: Path, reference: dict | None = None):
                        [c["peak"] for c in reference["columns"]], marker="s",
                        color="magenta", s=30, edgecolor="black", zorder=3)
         ax.axhline(0.0, color="white", lw=0.6, ls=":")
-        ax.set_title(f"n = {r['n']}: P(SPT) of the QCNN (tree)")
+        ax.set_title(f"n = {r['n']}: P(SPT) of the QCNN (tree, init {r.get('init', 'random')})")
         ax.set_xlabel("h1")
         ax.set_ylabel("h2")
         fig.colorbar(image, ax=ax)
@@ -197,6 +209,11 @@ def main(argv=None) -> int:
     parser.add_argument("--tree-bond", type=int, default=8, help="tree bond cap (cost ~ b^5)")
     parser.add_argument("--steps", type=int, default=80)
     parser.add_argument("--batch", type=int, default=8, help="training states per step")
+    parser.add_argument("--lr", type=float, default=0.05, help="Adam learning rate")
+    parser.add_argument("--init", default="random", choices=INITS,
+                        help="the QCNN's initial circuit (model.init)")
+    parser.add_argument("--init-scale", type=float, default=0.5,
+                        help="spread of the initial angles around it")
     parser.add_argument("--skip-small", action="store_true")
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--out", default="docs/qcnn_phase_diagram")
@@ -226,14 +243,17 @@ def main(argv=None) -> int:
     ref_path = Path("docs/qcnn_reference_boundary.json")
     reference = json.loads(ref_path.read_text()) if ref_path.exists() else None
     results = []
+    training = {"init": args.init, "init_scale": args.init_scale, "learning_rate": args.lr}
     if not args.skip_small:
         results.append(run(16, args.grid16, bond=args.bond, tree_bond=args.tree_bond,
                            steps=args.steps, batch_size=args.batch, train_points=24,
-                           test_points=12, dense_check=True, reference=reference))
+                           test_points=12, dense_check=True, reference=reference,
+                           **training))
     if not args.skip_large:
         results.append(run(args.large, args.grid64, bond=args.bond, tree_bond=args.tree_bond,
                            steps=args.steps, batch_size=args.batch, train_points=16,
-                           test_points=8, dense_check=False, reference=reference))
+                           test_points=8, dense_check=False, reference=reference,
+                           **training))
     if args.skip_small and out.with_suffix(".json").exists():   # keep the n = 16 run
         results = json.loads(out.with_suffix(".json").read_text())[:1] + results
     out.with_suffix(".json").write_text(json.dumps(_no_nan(results), indent=1,

@@ -37,14 +37,16 @@ class TrainedQCNN:
 
 def train_qcnn(data_config: ClusterIsingConfig, *, backend: str = "tree",
                max_bond: int | None = None, steps: int = 150, learning_rate: float = 0.05,
-               batch_size: int | None = None, seed: int = 0) -> TrainedQCNN:
+               batch_size: int | None = None, seed: int = 0, init: str = "random",
+               init_scale: float = 0.5) -> TrainedQCNN:
     """The QCNN trained (Adam) on the h2 = 0 ground states of ``data_config``: full-batch, or
-    ``batch_size`` states drawn afresh each step (``fold_in(key, step)``)."""
+    ``batch_size`` states drawn afresh each step (``fold_in(key, step)``), from the initial
+    circuit ``init`` (``QCNNConfig.init``) with angle spread ``init_scale``."""
     start = time.perf_counter()
     data = cluster_ising_dataset(data_config)
     data_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    model = build_qcnn(QCNNConfig(), sample_shape=(1,), n_classes=2,
+    model = build_qcnn(QCNNConfig(init=init, init_scale=init_scale), sample_shape=(1,), n_classes=2,
                        backend=BackendConfig(type=backend, max_bond=max_bond,
                                              dtype="complex128"),
                        rngs=nnx.Rngs(params=seed), data=data)
@@ -207,6 +209,14 @@ def reference_spt(reference: dict, h1s, h2s) -> np.ndarray:
     h1_c = np.interp(h2s, [r[0] for r in rows], [r[1] for r in rows])
     h2_c = np.interp(h1s, [c[0] for c in cols], [c[1] for c in cols])
     return (np.asarray(h1s)[None, :] < h1_c[:, None]) & (np.asarray(h2s)[:, None] > h2_c[None, :])
+
+
+def reference_antiferromagnet(reference: dict, h1s, h2s) -> np.ndarray:
+    """``[h2, h1]`` True below the reference's SPT / antiferromagnet line (its column peaks
+    interpolated linearly in h1, held constant past the ends)."""
+    cols = sorted((c["h1"], c["peak"]) for c in reference["columns"])
+    h2_c = np.interp(h1s, [c[0] for c in cols], [c[1] for c in cols])
+    return np.asarray(h2s)[:, None] < h2_c[None, :]
 
 
 def interpolated_boundaries(p_spt, h1s, h2s, reference: dict) -> dict:

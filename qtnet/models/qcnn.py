@@ -8,6 +8,8 @@ compile), and controlled rotations (|0><0| (x) U3 + |1><1| (x) U3') that pool ea
 inner edge qubit into its outer one, halving the qubits down to one; the logit is
 ``a <Z_0> + b``. It runs on ``backend.type``: ``tree`` (exact contraction, no statevector:
 n >= 64), ``mps`` (the gate program, bonds up to ``backend.max_bond``) or ``dense``.
+``model.init: string_order`` starts it near a circuit of the family that reads the SPT string
+order (:func:`string_order_angles`) instead of at random angles.
 """
 
 from __future__ import annotations
@@ -54,6 +56,45 @@ def two_qubit_unitary(params):
 COMPLEX = {"float32": "complex64", "float64": "complex128"}
 
 
+QUARTER = np.pi / 4
+
+
+def string_order_angles(levels: int) -> dict[str, np.ndarray]:
+    """The angles of a Clifford circuit of this family whose read-out ``C^dag Z_0 C`` is the
+    SPT string order ``Z_0 X_1 X_3 ... X_(n/2 - 1) Z_(n/2)`` (``n = 2^levels``): a product of
+    the cluster terms ``Z_(i-1) X_i Z_(i+1)``, i = 1, 3, ..., n/2 - 1, so about 1 in the SPT
+    phase and about 0 in the paramagnet and the antiferromagnet.
+
+    Levels 1 .. L-2 decimate the cluster state onto their survivors: ``cross`` =
+    (1 x U3(pi/2, 0, 0)) exp(i pi/4 (YY + ZZ)) on the two dropped qubits and a CZ from the
+    right one onto its survivor (``pool_right``; ``pool_left`` is the identity); the last
+    level reads the coarse chain's term Z_0 X_(n/2-1) Z_(n/2) (``cross`` = (H x 1) CZ,
+    ``pool_left`` a CNOT onto site 0); above 4 qubits the decimation flips the string's sign,
+    which ``final`` (X on site 0) flips back. Found by ``scripts/qcnn_clifford_search.py
+    --per-level``; tests/models/test_qcnn.py holds it to the string order on dense states.
+    """
+    if levels < 2:
+        raise ValueError(f"a string-order read-out needs at least 4 qubits (2 levels); "
+                         f"got {2 ** levels}")
+    q = QUARTER
+    decimate = [0, 0, 0, 0, 0, 0, 0, q, q, 0, 0, 0, 2 * q, 0, 0]
+    read = [0, 0, 0, 0, 0, 0, 0, 0, q, 2 * q, 0, -2 * q, 0, 0, 2 * q]       # (H x 1) CZ
+    # controlled rotations: [U3 angles if the control is 0, if it is 1]
+    identity = [[0, 0, 0], [0, 0, 0]]
+    cz = [[0, 0, 0], [0, 0, 4 * q]]                   # U3(0, 0, pi) = Z
+    cnot = [[0, 0, 0], [4 * q, 0, 4 * q]]             # U3(pi, 0, pi) = X
+    lower = levels - 2
+    flip = [[4 * q, 0, 4 * q]] * 2 if lower else identity
+    return {"pair": np.zeros(15),
+            "cross": np.array([decimate] * lower + [read]),
+            "pool_left": np.array([identity] * lower + [cnot]),
+            "pool_right": np.array([cz] * lower + [identity]),
+            "final": np.array(flip, float)}
+
+
+INITS = ("random", "string_order")
+
+
 def controlled_rotation(angles):
     """``[..., 2, 3]`` U3 angles -> ``|0><0| (x) U3(angles[0]) + |1><1| (x) U3(angles[1])``."""
     off, on = _u3(angles[..., 0, :]), _u3(angles[..., 1, :])
@@ -69,22 +110,29 @@ class QCNN(nnx.Module):
       states: the dataset's states on ``backend`` (a stacked batch, held fixed).
       n_qubits: their sites (a power of two >= 2).
       backend: the backend the states live on.
-      init_scale: spread of the initial angles around zero.
+      init: ``random`` (angles around zero) or ``string_order`` (around
+        :func:`string_order_angles`, a circuit reading the SPT string order, with the
+        read-out's threshold at 1/2).
+      init_scale: spread of the initial angles around those.
     """
 
-    def __init__(self, states, n_qubits: int, *, backend: str, init_scale: float = 0.5,
-                 rngs: nnx.Rngs):
+    def __init__(self, states, n_qubits: int, *, backend: str, init: str = "random",
+                 init_scale: float = 0.5, rngs: nnx.Rngs):
         levels = check_leaves(n_qubits)
+        if init not in INITS:
+            raise ValueError(f"unknown QCNN init {init!r}; valid: {', '.join(INITS)}")
         self.backend = backends.get(backend).name
         self.states = FixedState(states)
-        keys = jax.random.split(rngs.params(), 5)
-        normal = lambda k, shape: init_scale * jax.random.normal(k, shape)  # noqa: E731
-        self.pair = nnx.Param(normal(keys[0], (15,)))
-        self.cross = nnx.Param(normal(keys[1], (levels - 1, 15)))
-        self.pool_left = nnx.Param(normal(keys[2], (levels - 1, 2, 3)))
-        self.pool_right = nnx.Param(normal(keys[3], (levels - 1, 2, 3)))
-        self.final = nnx.Param(normal(keys[4], (2, 3)))
-        self.readout = nnx.Param(jnp.asarray([2.0, 0.0]))        # a, b of a <Z_0> + b
+        shapes = {"pair": (15,), "cross": (levels - 1, 15), "pool_left": (levels - 1, 2, 3),
+                  "pool_right": (levels - 1, 2, 3), "final": (2, 3)}
+        centre = (string_order_angles(levels) if init == "string_order"
+                  else {name: np.zeros(shape) for name, shape in shapes.items()})
+        keys = jax.random.split(rngs.params(), len(shapes))
+        for key, (name, shape) in zip(keys, shapes.items()):
+            angles = jnp.asarray(centre[name]) + init_scale * jax.random.normal(key, shape)
+            setattr(self, name, nnx.Param(angles))
+        # a, b of a <Z_0> + b; the string-order circuit's <Z_0> is the string order itself
+        self.readout = nnx.Param(jnp.asarray([2.0, 0.0] if init == "random" else [4.0, -2.0]))
 
     def circuit(self) -> PoolingCircuit:
         return PoolingCircuit(two_qubit_unitary(self.pair[...]),
@@ -120,6 +168,9 @@ class QCNNConfig:
     the complex dtype of ``backend.dtype``'s precision."""
 
     type: str = field("qcnn", help="model name")
+    init: str = field("random", choices=INITS,
+                      help="initial circuit: random angles around zero, or string_order: "
+                           "around a circuit whose read-out is the SPT string order")
     init_scale: float = field(0.5, min=0.0, help="spread of the initial angles")
 
     def validate_backend(self, backend: BackendConfig) -> None:
@@ -151,4 +202,5 @@ def build_qcnn(config: QCNNConfig, *, sample_shape: tuple[int, ...], n_classes: 
         raise ConfigError(f"model.type: qcnn pools the chain in halves: {err}") from None
     dtype = COMPLEX.get(backend.dtype, backend.dtype)           # the gates are complex
     moved = mps_batch_as(target, states, max_bond=backend.max_bond, dtype=dtype)
-    return QCNN(moved, n, backend=backend.type, init_scale=config.init_scale, rngs=rngs)
+    return QCNN(moved, n, backend=backend.type, init=config.init,
+                init_scale=config.init_scale, rngs=rngs)

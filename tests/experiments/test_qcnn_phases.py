@@ -7,7 +7,7 @@ import pytest
 
 from qtnet.data.cluster_ising import ground_state, half_chain_entropy
 from qtnet.experiments.qcnn_phases import (boundary_along_h2, entropy_peak, magnetisation,
-                                           reference_spt)
+                                           reference_antiferromagnet, reference_spt)
 from tests.helpers import cluster_ising_matrix, pauli_matrix
 
 
@@ -47,5 +47,8 @@ def test_the_reference_phase_map_and_the_column_boundary():
                          [True, True, False],
                          [True, True, True]])
     np.testing.assert_array_equal(spt, expected)
+    afm = reference_antiferromagnet(reference, h1s, h2s)          # below the column limits
+    np.testing.assert_array_equal(afm, [[True] * 3, [False, False, True], [False] * 3,
+                                        [False] * 3])
     assert boundary_along_h2([0.1, 0.3, 0.9], [-1.0, 0.0, 1.0], 0.5) == pytest.approx(1 / 3)
     assert np.isnan(boundary_along_h2([0.9, 0.1], [0.0, 1.0], 0.5))

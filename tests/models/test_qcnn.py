@@ -13,8 +13,9 @@ from qtnet.config import BackendConfig, Config, ConfigError, load
 from qtnet.data import load_dataset
 from qtnet.data.cluster_ising import (ClusterIsingConfig, cluster_ising_mpo, ground_state,
                                       string_order)
-from qtnet.models.qcnn import QCNNConfig, build_qcnn, two_qubit_unitary
-from qtnet.tn import to_dense
+from qtnet.models.qcnn import QCNN, QCNNConfig, build_qcnn, two_qubit_unitary
+from qtnet.tn import backends, mps_from_dense, to_dense, with_bond_cap
+from qtnet.tn.ttn.convert import mps_batch_as
 from qtnet.training import read_metrics, train
 from tests.helpers import cluster_ising_matrix, pauli_matrix
 
@@ -68,6 +69,32 @@ def test_qcnn_logits_agree_on_tree_mps_and_dense(data):
 
 
 
+# exact n = 8 ground states deep in the SPT phase, the paramagnet and the antiferromagnet
+PHASE_POINTS = [(0.3, 0.0), (1.5, 0.0), (0.3, -1.5)]
+
+
+@pytest.fixture(scope="module")
+def phase_states():
+    vectors = [np.linalg.eigh(cluster_ising_matrix(8, h1, h2))[1][:, 0]
+               for h1, h2 in PHASE_POINTS]
+    return vectors, jax.tree.map(lambda *a: jnp.stack(a),
+                                 *[with_bond_cap(mps_from_dense(v), 16) for v in vectors])
+
+
+def test_the_string_order_init_reads_the_string_order_on_tree_mps_and_dense(phase_states):
+    vectors, batch = phase_states
+    dense = backends.get("dense")
+    string = [float(dense.expectation_pauli(dense.encode(v), "Z0 X1 X3 Z4")) for v in vectors]
+    assert string[0] > 0.9 and max(abs(string[1]), abs(string[2])) < 0.2
+    for name in ("tree", "mps", "dense"):
+        states = mps_batch_as(name, batch, max_bond=16, dtype="complex128")
+        model = QCNN(states, 8, backend=name, init="string_order", init_scale=0.0,
+                     rngs=nnx.Rngs(params=0))
+        np.testing.assert_allclose(model.expectation(states), string, atol=1e-10)
+        labels = np.argmax(np.asarray(model(jnp.arange(3)[:, None])["logits"]), -1)
+        np.testing.assert_array_equal(labels, [1, 0, 0])      # SPT; paramagnet, AFM are not
+
+
 def test_the_trainer_trains_it_from_a_config(tmp_path):
     result = train(load(Config, None, SMALL + ["training.steps=3"]), tmp_path / "run",
                    echo=lambda *a, **k: None)
@@ -81,6 +108,11 @@ def test_bad_input_is_named():
         cluster_ising_mpo(2, 0.5, 0.0)
     with pytest.raises(ConfigError, match="data.qubits.*power of two; got 12"):
         ClusterIsingConfig(qubits=12).validate()
+    assert load(Config, None, SMALL + ["model.init=string_order"]).model.init == "string_order"
+    with pytest.raises(ConfigError, match="model.init.*string_order"):
+        load(Config, None, SMALL + ["model.init=cong"])
+    with pytest.raises(ValueError, match="unknown QCNN init 'cong'; valid: random, "):
+        QCNN(None, 4, backend="dense", init="cong", rngs=nnx.Rngs(params=0))
     with pytest.raises(ConfigError, match="model.type: qcnn reads quantum states"):
         build_qcnn(QCNNConfig(), sample_shape=(1,), n_classes=2, backend=BackendConfig(),
                    rngs=nnx.Rngs(params=0), data=None)
