@@ -30,3 +30,13 @@ def test_every_config_file_starts_with_the_command_that_runs_it():
         first = path.read_text().splitlines()[0]
         rel = path.relative_to(ROOT).as_posix()
         assert any(first == f"{cmd}{rel}" for cmd in commands), path
+
+
+def test_every_training_config_loads():
+    """Each `python -m train` config parses and validates against the schema (no data read)."""
+    from qtnet.config import Config
+    from qtnet.config.load import load
+
+    for path in sorted((ROOT / "configs").glob("**/*.yaml")):
+        if path.read_text().startswith("# python -m train --config "):
+            load(Config, path)
