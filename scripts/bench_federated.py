@@ -10,7 +10,8 @@ on the whole training split for clients x rounds x local steps steps at the same
 minute and bits per round; writes federated.json. The centralised run trains the model and
 optimiser of ``--centralised-config`` if given (a federation whose clients run another
 optimiser than centralised training would, e.g. FedAdam's SGD clients), always on
-``--config``'s data and training seed.
+``--config``'s data and training seed; a centralised sweep may set ``schedule.*`` (its
+``federated`` section is ignored there).
 
 ``--in-process`` replaces Flower by :func:`qtnet.federated.simulation.simulate` (each
 client's ``LocalTrainer``, Flower's strategy object aggregating in this process; no
@@ -107,13 +108,18 @@ def centralised(run, centralised_config, overrides, workdir, trainer=None) -> di
     """The ordinary trainer for the federation's total client steps on ``run``'s data and
     seed (model and optimiser from ``centralised_config``, with ``overrides``, if given);
     returns the steps and the last step's test (and validation) accuracy."""
-    from qtnet.federated import load_run
+    from qtnet.config import Config, from_dict, merge, parse_overrides, read_yaml
     from qtnet.training import train
 
     fed = run.federated
     steps = fed.sampled_per_round * fed.rounds * fed.local_steps
-    base = (load_run(ROOT / centralised_config, overrides).config if centralised_config
-            else run.config)
+    base = run.config
+    if centralised_config:
+        # The trainer's sections only: a federated run refuses schedules, a trainer may not.
+        data = {k: v for k, v in read_yaml(ROOT / centralised_config).items()
+                if k not in ("federated", "privacy")}
+        base = from_dict(Config, merge(data, parse_overrides(
+            [o for o in overrides if not o.startswith(("federated.", "privacy."))]), Config))
     config = dataclasses.replace(base, data=run.config.data, training=dataclasses.replace(
         base.training, steps=steps, eval_every=steps, seed=run.config.training.seed))
     shutil.rmtree(workdir, ignore_errors=True)
@@ -161,7 +167,7 @@ def sweep(args) -> list[dict]:
                        "test_per_round": acc["test"], "val_per_round": acc.get("val")}
             else:
                 run = load_run(ROOT / args.config, args.overrides + seeded)
-                got = centralised(run, args.centralised_config,
+                got = centralised(run, args.centralised_config or args.config,
                                   args.overrides + setting + seeded,
                                   ROOT / args.out / "centralised_sweep", trainer)
             row["seeds"].append({"seed": seed, **got})

@@ -11,7 +11,7 @@ from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
 from flwr.supercore.task_identity import TaskIdentity
 
 from qtnet.federated.config import FederatedRun
-from qtnet.federated.flower_apps import make_strategy
+from qtnet.federated.flower_apps import aggregate, make_strategy
 from qtnet.federated.local import LocalTrainer, arrays_to_params, params_to_arrays
 from qtnet.training import make_eval_step
 from qtnet.training.setup import run_eval
@@ -55,7 +55,7 @@ def simulate(run: FederatedRun, echo=None, clients: list[LocalTrainer] | None = 
         params = arrays_to_params(setup.state.params, arrays.to_numpy_ndarrays())
         replies = [_reply(params_to_arrays(c.train_round(params, round_, mu)[0]),
                           len(c.indices)) for c in clients]
-        arrays, _ = strategy.aggregate_train(round_, replies)
+        arrays, _ = aggregate(strategy, fed, round_, replies)
         params = arrays_to_params(setup.state.params, arrays.to_numpy_ndarrays())
         for split in splits:
             accuracy[split].append(float(run_eval(eval_step, params, setup.data, batch,

@@ -3,6 +3,9 @@ model, and FedAdam's moments carried through a checkpoint (a resumed run continu
 
 from __future__ import annotations
 
+import dataclasses
+from types import SimpleNamespace
+
 import jax
 import numpy as np
 import pytest
@@ -32,6 +35,38 @@ def test_a_round_with_a_failed_client_completes_unless_failures_are_refused():
                                           r"accept_failures is false; the global model stays "
                                           r"at round 3$"):
         check_round(4, 3, 2, [], strict)
+
+
+def test_a_straggler_window_ends_the_round_after_the_first_update(monkeypatch):
+    # Two clients sampled; one replies at t = 4 s, the other never (its process died). The
+    # server stops waiting straggler_timeout after the first update, else at round_timeout.
+    pytest.importorskip("flwr", reason="the federated extra (flwr) is not installed")
+    from qtnet.federated import flower_apps
+
+    clock = [0.0]
+    monkeypatch.setattr(flower_apps.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(flower_apps.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+
+    class Grid:
+        def push_messages(self, messages):
+            return ["to-a", "to-b"]
+
+        def pull_messages(self, ids):
+            if clock[0] >= 4.0 and "to-a" in ids:
+                return [SimpleNamespace(metadata=SimpleNamespace(reply_to_message_id="to-a"),
+                                        has_content=lambda: True)]
+            return []
+
+    for straggler, ends in ((None, 30.0), (1.5, 5.5), (100.0, 30.0)):
+        clock[0] = 0.0
+        replies = flower_apps.send_and_receive(Grid(), [None, None], 30.0, straggler)
+        assert len(replies) == 1 and clock[0] == pytest.approx(ends, abs=0.21)
+    fed = FederatedConfig(clients=2, round_timeout=30, straggler_timeout=1.5)
+    with pytest.raises(RoundFailed, match=r"1 sent no reply within federated.round_timeout = "
+                                          r"30 s \(federated.straggler_timeout = 1.5 s after "
+                                          r"the first update\)"):
+        check_round(3, 2, 1, [], dataclasses.replace(fed, accept_failures=False))
+    check_round(3, 2, 1, [], fed)
 
 
 def test_fedadam_moments_survive_a_checkpoint(tmp_path):
