@@ -1,7 +1,8 @@
 """Federated against centralised training of one config, with the same total steps.
 
     python scripts/bench_federated.py [--config configs/federated/digits_dirichlet.yaml]
-        [--set KEY=VALUE ...] [--centralised-config FILE] [--out bench_results/federated]
+        [--set KEY=VALUE ...] [--centralised-config FILE] [--centralised-set KEY=VALUE ...]
+        [--out bench_results/federated]
         [--in-process | --centralised-only] [--seeds 0,1,2] [--sweep KEY=V1,V2,...]
 
 Runs the federation (Flower SuperLink + SuperNodes on localhost), then the ordinary trainer
@@ -46,6 +47,9 @@ def main(argv=None) -> int:
     parser.add_argument("--centralised-config", default=None,
                         help="federated config whose model and optimiser the centralised "
                              "run trains (default: --config's)")
+    parser.add_argument("--centralised-set", dest="centralised_overrides", action="append",
+                        default=[], help="KEY=VALUE for the centralised run only (e.g. "
+                                         "schedule.type=cosine)")
     parser.add_argument("--reuse-federated", action="store_true",
                         help="keep a finished federated run in --out (its seconds are those "
                              "recorded then) and run only the centralised side")
@@ -96,9 +100,12 @@ def main(argv=None) -> int:
                             "privacy": report["privacy"]}}
     if not args.skip_centralised:
         start = time.perf_counter()
-        central = centralised(run, args.centralised_config, [], out / "centralised")
+        central = centralised(run, args.centralised_config or args.config,
+                              args.overrides + args.centralised_overrides,
+                              out / "centralised")
         result["centralised"] = {**central, "seconds": time.perf_counter() - start,
-                                 "config": args.centralised_config or args.config}
+                                 "config": args.centralised_config or args.config,
+                                 "overrides": args.centralised_overrides}
     (out / "federated.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
     return 0
@@ -106,20 +113,19 @@ def main(argv=None) -> int:
 
 def centralised(run, centralised_config, overrides, workdir, trainer=None) -> dict:
     """The ordinary trainer for the federation's total client steps on ``run``'s data and
-    seed (model and optimiser from ``centralised_config``, with ``overrides``, if given);
-    returns the steps and the last step's test (and validation) accuracy."""
+    seed, the model, optimiser and schedule from ``centralised_config`` with ``overrides``
+    (those of the ``federated`` and ``privacy`` sections left out); returns the steps and
+    the last step's test (and validation) accuracy."""
     from qtnet.config import Config, from_dict, merge, parse_overrides, read_yaml
     from qtnet.training import train
 
     fed = run.federated
     steps = fed.sampled_per_round * fed.rounds * fed.local_steps
-    base = run.config
-    if centralised_config:
-        # The trainer's sections only: a federated run refuses schedules, a trainer may not.
-        data = {k: v for k, v in read_yaml(ROOT / centralised_config).items()
-                if k not in ("federated", "privacy")}
-        base = from_dict(Config, merge(data, parse_overrides(
-            [o for o in overrides if not o.startswith(("federated.", "privacy."))]), Config))
+    # The trainer's sections only: a federated run refuses schedules, a trainer may not.
+    data = {k: v for k, v in read_yaml(ROOT / centralised_config).items()
+            if k not in ("federated", "privacy")}
+    base = from_dict(Config, merge(data, parse_overrides(
+        [o for o in overrides if not o.startswith(("federated.", "privacy."))]), Config))
     config = dataclasses.replace(base, data=run.config.data, training=dataclasses.replace(
         base.training, steps=steps, eval_every=steps, seed=run.config.training.seed))
     shutil.rmtree(workdir, ignore_errors=True)
@@ -168,7 +174,8 @@ def sweep(args) -> list[dict]:
             else:
                 run = load_run(ROOT / args.config, args.overrides + seeded)
                 got = centralised(run, args.centralised_config or args.config,
-                                  args.overrides + setting + seeded,
+                                  args.overrides + args.centralised_overrides + setting
+                                  + seeded,
                                   ROOT / args.out / "centralised_sweep", trainer)
             row["seeds"].append({"seed": seed, **got})
             row["test"].append(got["accuracy"])

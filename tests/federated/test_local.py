@@ -90,24 +90,3 @@ def test_the_in_process_simulation_aggregates_by_flowers_fedadam_rule(plain):
         np.testing.assert_allclose(params_to_arrays(params)[k],
                                    x + step * m / (np.sqrt(v) + 1e-6), atol=1e-6)
 
-
-def test_the_simulation_decays_the_server_step_by_the_schedule(plain):
-    # Round 1 steps at server_learning_rate under every schedule; round 2's step of cosine
-    # (end 0.25, 2 rounds) is 0.625 of constant's, from the same moments: so is its update.
-    pytest.importorskip("flwr", reason="the federated extra (flwr) is not installed")
-    from qtnet.federated.simulation import simulate
-
-    def final(*sets):
-        run = load_run(TINY, ["federated.strategy=fedadam", "federated.server_tau=1e-6",
-                              *sets])
-        clients = [LocalTrainer.build(run, i, steps=plain.steps) for i in range(2)]
-        return params_to_arrays(simulate(run, clients=clients)[1])
-
-    first = final("federated.rounds=1")
-    constant = final("federated.rounds=2")
-    cosine = final("federated.rounds=2", "federated.server_schedule=cosine",
-                   "federated.server_end_factor=0.25")
-    assert list(plain.steps) == [0.0]
-    for a, c, s in zip(first, constant, cosine):
-        assert np.abs(c - a).max() > 1e-3
-        np.testing.assert_allclose(s - a, 0.625 * (c - a), rtol=1e-4, atol=1e-6)

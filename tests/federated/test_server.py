@@ -98,3 +98,29 @@ def test_fedadam_moments_survive_a_checkpoint(tmp_path):
     for mine, theirs in ((resumed.m_t, strategy.m_t), (resumed.v_t, strategy.v_t)):
         assert mine.keys() == theirs.keys()
         assert all(np.array_equal(mine[k], theirs[k]) for k in mine)
+
+
+def test_fedadam_steps_at_the_scheduled_server_step():
+    # The same replies, from the same moments, at round 2 of 2: cosine with end factor 0.25
+    # steps 0.625 of server_learning_rate (the constant schedule's step); both the ServerApp
+    # and the in-process simulation aggregate through flower_apps.aggregate.
+    pytest.importorskip("flwr", reason="the federated extra (flwr) is not installed")
+    from qtnet.federated.flower_apps import aggregate, make_strategy
+    from qtnet.federated.simulation import client_reply
+
+    rng = np.random.default_rng(0)
+    start = {"0": rng.normal(size=(3, 2)), "1": rng.normal(size=4)}
+    replies = [client_reply([x + 0.01 * rng.normal(size=x.shape) for x in start.values()], n)
+               for n in (30, 10)]
+    moved = {}
+    for schedule in ("constant", "cosine"):
+        fed = FederatedConfig(strategy="fedadam", rounds=2, server_learning_rate=0.3,
+                              server_schedule=schedule, server_end_factor=0.25)
+        strategy = make_strategy(fed)
+        strategy.current_arrays = start
+        arrays, _ = aggregate(strategy, fed, 2, replies)
+        moved[schedule] = [a - x for a, x in zip(arrays.to_numpy_ndarrays(), start.values())]
+        assert strategy.eta == fed.server_step(2)
+    for c, s in zip(moved["constant"], moved["cosine"]):
+        assert np.abs(c).max() > 1e-3
+        np.testing.assert_allclose(s, 0.625 * c, rtol=1e-9)
