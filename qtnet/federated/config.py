@@ -157,7 +157,8 @@ def check_resume(workdir: str | Path, run: FederatedRun) -> None:
     The trainer's resume-sensitive settings (model, data, backend, optimiser, schedule,
     estimator, training seed and batch size) and every ``federated`` and ``privacy`` key but
     those of :data:`RESUMABLE_KEYS` must match the stored run; so must ``federated.rounds``
-    when DP-SGD calibrates its noise to a target epsilon over the rounds.
+    when DP-SGD calibrates its noise to a target epsilon over the rounds, or the server's
+    step decays over them (``federated.server_schedule``).
 
     Raises:
       ConfigError: naming the first differing key, its stored and its new value.
@@ -171,7 +172,9 @@ def check_resume(workdir: str | Path, run: FederatedRun) -> None:
         return
     stored, current = read_run(workdir).to_dict(), run.to_dict()
     resumable = set(RESUMABLE_KEYS)
-    if run.privacy.enabled and run.privacy.target_epsilon is not None:
+    # The calibrated noise and a decaying server step are laid out over the rounds.
+    if ((run.privacy.enabled and run.privacy.target_epsilon is not None)
+            or run.federated.server_schedule != "constant"):
         resumable.discard(("federated", "rounds"))
     keys = [*((sec, key) for sec in (*RESUME_SENSITIVE, "federated", "privacy")
               for key in current[sec]), *RESUME_SENSITIVE_KEYS]

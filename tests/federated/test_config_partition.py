@@ -175,6 +175,19 @@ def test_resume_under_calibrated_dp_keeps_the_rounds(tmp_path):
     check_resume(tmp_path / "elsewhere", load_run("configs/federated/tiny.yaml"))  # no run
 
 
+def test_resume_under_a_decaying_server_step_keeps_the_rounds(tmp_path):
+    # The step of every round depends on federated.rounds: the completed rounds fixed it.
+    from qtnet.federated.config import check_resume
+
+    cosine = ["federated.strategy=fedadam", "federated.server_schedule=cosine"]
+    _stored_run(tmp_path, cosine)
+    with pytest.raises(ConfigError, match="federated.rounds=2, this config has 3"):
+        check_resume(tmp_path, load_run("configs/federated/tiny.yaml",
+                                        [*cosine, "federated.rounds=3"]))
+    check_resume(tmp_path, load_run("configs/federated/tiny.yaml",
+                                    [*cosine, "federated.round_timeout=60"]))
+
+
 def test_cli_refuses_a_changed_resume_with_exit_2(tmp_path, capsys):
     from qtnet.cli import main
 
