@@ -89,4 +89,3 @@ def test_the_in_process_simulation_aggregates_by_flowers_fedadam_rule(plain):
         step = 0.2 * np.sqrt(1 - 0.99 ** 2) / (1 - 0.9 ** 2)
         np.testing.assert_allclose(params_to_arrays(params)[k],
                                    x + step * m / (np.sqrt(v) + 1e-6), atol=1e-6)
-
