@@ -1,7 +1,8 @@
 """Federated against centralised training of one config, with the same total steps.
 
     python scripts/bench_federated.py [--config configs/federated/digits_dirichlet.yaml]
-        [--set KEY=VALUE ...] [--centralised-config FILE] [--out bench_results/federated]
+        [--set KEY=VALUE ...] [--centralised-config FILE] [--centralised-set KEY=VALUE ...]
+        [--out bench_results/federated]
         [--in-process | --centralised-only] [--seeds 0,1,2] [--sweep KEY=V1,V2,...]
 
 Runs the federation (Flower SuperLink + SuperNodes on localhost), then the ordinary trainer
@@ -10,7 +11,8 @@ on the whole training split for clients x rounds x local steps steps at the same
 minute and bits per round; writes federated.json. The centralised run trains the model and
 optimiser of ``--centralised-config`` if given (a federation whose clients run another
 optimiser than centralised training would, e.g. FedAdam's SGD clients), always on
-``--config``'s data and training seed.
+``--config``'s data and training seed; a centralised sweep may set ``schedule.*`` (its
+``federated`` section is ignored there).
 
 ``--in-process`` replaces Flower by :func:`qtnet.federated.simulation.simulate` (each
 client's ``LocalTrainer``, Flower's strategy object aggregating in this process; no
@@ -45,6 +47,9 @@ def main(argv=None) -> int:
     parser.add_argument("--centralised-config", default=None,
                         help="federated config whose model and optimiser the centralised "
                              "run trains (default: --config's)")
+    parser.add_argument("--centralised-set", dest="centralised_overrides", action="append",
+                        default=[], help="KEY=VALUE for the centralised run only (e.g. "
+                                         "schedule.type=cosine)")
     parser.add_argument("--reuse-federated", action="store_true",
                         help="keep a finished federated run in --out (its seconds are those "
                              "recorded then) and run only the centralised side")
@@ -95,9 +100,12 @@ def main(argv=None) -> int:
                             "privacy": report["privacy"]}}
     if not args.skip_centralised:
         start = time.perf_counter()
-        central = centralised(run, args.centralised_config, [], out / "centralised")
+        central = centralised(run, args.centralised_config or args.config,
+                              args.overrides + args.centralised_overrides,
+                              out / "centralised")
         result["centralised"] = {**central, "seconds": time.perf_counter() - start,
-                                 "config": args.centralised_config or args.config}
+                                 "config": args.centralised_config or args.config,
+                                 "overrides": args.centralised_overrides}
     (out / "federated.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
     return 0
@@ -105,15 +113,19 @@ def main(argv=None) -> int:
 
 def centralised(run, centralised_config, overrides, workdir, trainer=None) -> dict:
     """The ordinary trainer for the federation's total client steps on ``run``'s data and
-    seed (model and optimiser from ``centralised_config``, with ``overrides``, if given);
-    returns the steps and the last step's test (and validation) accuracy."""
-    from qtnet.federated import load_run
+    seed, the model, optimiser and schedule from ``centralised_config`` with ``overrides``
+    (those of the ``federated`` and ``privacy`` sections left out); returns the steps and
+    the last step's test (and validation) accuracy."""
+    from qtnet.config import Config, from_dict, merge, parse_overrides, read_yaml
     from qtnet.training import train
 
     fed = run.federated
     steps = fed.sampled_per_round * fed.rounds * fed.local_steps
-    base = (load_run(ROOT / centralised_config, overrides).config if centralised_config
-            else run.config)
+    # The trainer's sections only: a federated run refuses schedules, a trainer may not.
+    data = {k: v for k, v in read_yaml(ROOT / centralised_config).items()
+            if k not in ("federated", "privacy")}
+    base = from_dict(Config, merge(data, parse_overrides(
+        [o for o in overrides if not o.startswith(("federated.", "privacy."))]), Config))
     config = dataclasses.replace(base, data=run.config.data, training=dataclasses.replace(
         base.training, steps=steps, eval_every=steps, seed=run.config.training.seed))
     shutil.rmtree(workdir, ignore_errors=True)
@@ -161,8 +173,9 @@ def sweep(args) -> list[dict]:
                        "test_per_round": acc["test"], "val_per_round": acc.get("val")}
             else:
                 run = load_run(ROOT / args.config, args.overrides + seeded)
-                got = centralised(run, args.centralised_config,
-                                  args.overrides + setting + seeded,
+                got = centralised(run, args.centralised_config or args.config,
+                                  args.overrides + args.centralised_overrides + setting
+                                  + seeded,
                                   ROOT / args.out / "centralised_sweep", trainer)
             row["seeds"].append({"seed": seed, **got})
             row["test"].append(got["accuracy"])

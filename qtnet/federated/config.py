@@ -5,6 +5,7 @@ section (DP-SGD on every client), read from one YAML file."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import yaml
@@ -15,10 +16,11 @@ from qtnet.privacy.config import PrivacyConfig
 
 PARTITIONS = ("iid", "dirichlet")
 STRATEGIES = ("fedavg", "fedprox", "fedadam")
+SERVER_SCHEDULES = ("constant", "cosine", "linear")
 RUN_CONFIG_FILE = "federated.yaml"
 # The federated settings a resume may change; every other one shaped the completed rounds.
 RESUMABLE_KEYS = (("federated", "rounds"), ("federated", "round_timeout"),
-                  ("federated", "accept_failures"))
+                  ("federated", "straggler_timeout"), ("federated", "accept_failures"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,9 +41,19 @@ class FederatedConfig:
     proximal_mu: float = field(0.01, min=0.0, help="fedprox: weight of the proximal term")
     server_learning_rate: float = field(0.1, help="fedadam: the server's Adam step size, > 0")
     server_tau: float = field(1e-3, help="fedadam: added to sqrt(v) (adaptivity), > 0")
+    server_schedule: str = field("constant", choices=SERVER_SCHEDULES,
+                                 help="fedadam: the server step over the rounds, decayed from "
+                                      "server_learning_rate as schedule.type decays a "
+                                      "trainer's learning rate over its steps")
+    server_end_factor: float = field(0.0, min=0.0, max=1.0,
+                                     help="fedadam, cosine / linear: final server step / "
+                                          "server_learning_rate")
     bits: int = field(32, min=1, help="bits per parameter sent up and down (metering)")
     round_timeout: float = field(600.0, help="seconds the server waits for a round's replies; "
                                              "then it aggregates those that came")
+    straggler_timeout: float | None = field(
+        None, help="once a round's first update came, seconds the server waits for the other "
+                   "sampled clients' (at most until round_timeout); null: until round_timeout")
     accept_failures: bool = field(True, help="a round in which a sampled client failed or did "
                                              "not reply in time: aggregate the others (true) "
                                              "or stop the run there (false)")
@@ -64,9 +76,28 @@ class FederatedConfig:
             if not getattr(self, key) > 0:
                 raise ConfigError(f"federated.{key}: expected a value > 0, got "
                                   f"{getattr(self, key)!r}")
+        if self.straggler_timeout is not None and not self.straggler_timeout > 0:
+            raise ConfigError(f"federated.straggler_timeout: expected a value > 0 or null, got "
+                              f"{self.straggler_timeout!r}")
+        if self.server_schedule != "constant" and self.strategy != "fedadam":
+            raise ConfigError(f"federated.server_schedule: {self.server_schedule!r} schedules "
+                              f"FedAdam's server step, but federated.strategy is "
+                              f"{self.strategy!r}, which has none; use constant or fedadam")
         if not self.round_timeout > 0:
             raise ConfigError(f"federated.round_timeout: expected a value > 0, got "
                               f"{self.round_timeout!r}")
+
+    def server_step(self, server_round: int) -> float:
+        """FedAdam's server step in round ``server_round`` (1, 2, ...): ``server_schedule``
+        over ``rounds`` as optax's schedules over a trainer's steps (round r is update
+        r - 1), so a run and its centralised counterpart decay alike."""
+        lr, done = self.server_learning_rate, min(server_round - 1, self.rounds)
+        end = self.server_end_factor
+        if self.server_schedule == "cosine":
+            return lr * ((1 - end) * 0.5 * (1 + math.cos(math.pi * done / self.rounds)) + end)
+        if self.server_schedule == "linear":
+            return lr * (1 + (end - 1) * done / self.rounds)
+        return lr
 
     @property
     def sampled_per_round(self) -> int:
@@ -126,7 +157,8 @@ def check_resume(workdir: str | Path, run: FederatedRun) -> None:
     The trainer's resume-sensitive settings (model, data, backend, optimiser, schedule,
     estimator, training seed and batch size) and every ``federated`` and ``privacy`` key but
     those of :data:`RESUMABLE_KEYS` must match the stored run; so must ``federated.rounds``
-    when DP-SGD calibrates its noise to a target epsilon over the rounds.
+    when DP-SGD calibrates its noise to a target epsilon over the rounds, or the server's
+    step decays over them (``federated.server_schedule``).
 
     Raises:
       ConfigError: naming the first differing key, its stored and its new value.
@@ -140,7 +172,9 @@ def check_resume(workdir: str | Path, run: FederatedRun) -> None:
         return
     stored, current = read_run(workdir).to_dict(), run.to_dict()
     resumable = set(RESUMABLE_KEYS)
-    if run.privacy.enabled and run.privacy.target_epsilon is not None:
+    # The calibrated noise and a decaying server step are laid out over the rounds.
+    if ((run.privacy.enabled and run.privacy.target_epsilon is not None)
+            or run.federated.server_schedule != "constant"):
         resumable.discard(("federated", "rounds"))
     keys = [*((sec, key) for sec in (*RESUME_SENSITIVE, "federated", "privacy")
               for key in current[sec]), *RESUME_SENSITIVE_KEYS]

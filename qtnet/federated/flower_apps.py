@@ -82,6 +82,14 @@ def make_strategy(fed):
     return FedAvg(**common)
 
 
+def aggregate(strategy, fed, server_round: int, replies):
+    """``strategy.aggregate_train`` at this round's server step (FedAdam's ``eta`` by
+    ``federated.server_schedule``)."""
+    if isinstance(strategy, FedAdam):
+        strategy.eta = fed.server_step(server_round)
+    return strategy.aggregate_train(server_round, replies)
+
+
 def strategy_state(strategy, params):
     """The strategy's own state, checkpointed with the global model so that a resumed run
     continues it (FedAdam's moments); None for a strategy without one. Zero moments are
@@ -105,13 +113,18 @@ def restore_strategy_state(strategy, state) -> None:
         strategy.v_t = {k: np.asarray(v) for k, v in state["v"].items()}
 
 
-def _send_and_receive(grid: Grid, messages: list[Message], timeout: float) -> list[Message]:
-    """``grid.send_and_receive``, polling every 0.2 s instead of Flower's 3 s."""
+def send_and_receive(grid: Grid, messages: list[Message], timeout: float,
+                      straggler_timeout: float | None = None) -> list[Message]:
+    """``grid.send_and_receive``, polling every 0.2 s instead of Flower's 3 s; once the first
+    update came, waiting at most ``straggler_timeout`` s more for the others."""
     waiting = set(grid.push_messages(messages))
     replies: list[Message] = []
     deadline = time.monotonic() + timeout
     while waiting and time.monotonic() < deadline:
         got = list(grid.pull_messages(waiting))
+        if (straggler_timeout is not None and any(m.has_content() for m in got)
+                and not any(m.has_content() for m in replies)):
+            deadline = min(deadline, time.monotonic() + straggler_timeout)
         replies += got
         waiting -= {m.metadata.reply_to_message_id for m in got}
         if waiting:
@@ -145,11 +158,12 @@ def main(grid: Grid, context: Context) -> None:
         for round_ in range(done + 1, fed.rounds + 1):
             t0 = time.perf_counter()
             messages = list(strategy.configure_train(round_, arrays, ConfigRecord(), grid))
-            replies = _send_and_receive(grid, messages, fed.round_timeout)
+            replies = send_and_receive(grid, messages, fed.round_timeout,
+                                        fed.straggler_timeout)
             check_round(round_, len(messages), sum(m.has_content() for m in replies),
                         [f"client on node {m.metadata.src_node_id}: {m.error.reason}"
                          for m in replies if m.has_error()], fed)
-            arrays, _ = strategy.aggregate_train(round_, replies)
+            arrays, _ = aggregate(strategy, fed, round_, replies)
             if arrays is None:
                 raise RoundFailed(f"round {round_}: Flower's {type(strategy).__name__} could "
                                   f"not aggregate the updates; see the log above")

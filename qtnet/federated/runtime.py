@@ -201,7 +201,7 @@ def _watch(flwr: subprocess.Popen, pid_file: Path, log: Path, timeout: float | N
             if (pid_file.parent / "report.json").is_file():
                 return                                   # it finished; flwr is still closing
             dead_since = dead_since or time.monotonic()
-            if time.monotonic() - dead_since > 3.0:
+            if time.monotonic() - dead_since > 1.0:
                 raise FederationError(f"the ServerApp process ({pid}) died before the run "
                                       f"finished; see {log}")
         time.sleep(0.5)

@@ -46,8 +46,11 @@ def check_round(round_: int, sampled: int, updates: int, errors: list[str],
     if not missing:
         return
     silent = missing - len(errors)
-    reasons = [*errors, *([f"{silent} sent no reply within federated.round_timeout = "
-                           f"{federated.round_timeout:g} s"] if silent > 0 else [])]
+    within = f"federated.round_timeout = {federated.round_timeout:g} s"
+    if federated.straggler_timeout is not None and updates:
+        within += (f" (federated.straggler_timeout = {federated.straggler_timeout:g} s after "
+                   f"the first update)")
+    reasons = [*errors, *([f"{silent} sent no reply within {within}"] if silent > 0 else [])]
     why = "; ".join(reasons)
     if not updates:
         raise RoundFailed(f"round {round_}: none of the {sampled} sampled clients sent an "

@@ -11,13 +11,19 @@ from flwr.app import ArrayRecord, Message, MetricRecord, RecordDict
 from flwr.supercore.task_identity import TaskIdentity
 
 from qtnet.federated.config import FederatedRun
-from qtnet.federated.flower_apps import make_strategy
+from qtnet.federated.flower_apps import aggregate, make_strategy
 from qtnet.federated.local import LocalTrainer, arrays_to_params, params_to_arrays
 from qtnet.training import make_eval_step
 from qtnet.training.setup import run_eval
 
 
-def _reply(arrays, examples: int) -> Message:
+def client_reply(arrays, examples: int) -> Message:
+    """A client's training reply as Flower's strategies read it: its parameter arrays and
+    its number of examples (the weight of its update)."""
+    # Flower stamps each Message with the running task's ids; outside a run there is none.
+    for name in ("run_id", "node_id", "task_id"):
+        if getattr(TaskIdentity, f"_{name}") is None:
+            setattr(TaskIdentity, name, 0)
     return Message(content=RecordDict({"arrays": ArrayRecord(arrays),
                                        "metrics": MetricRecord({"num-examples": examples})}),
                    dst_node_id=0, message_type="train")
@@ -34,10 +40,6 @@ def simulate(run: FederatedRun, echo=None, clients: list[LocalTrainer] | None = 
     if fed.sampled_per_round != fed.clients:
         raise ValueError("the in-process simulation trains every client in every round; "
                          f"federated.fraction = {fed.fraction} samples fewer")
-    # Flower stamps each Message with the running task's ids; outside a run there is none.
-    for name in ("run_id", "node_id", "task_id"):
-        if getattr(TaskIdentity, f"_{name}") is None:
-            setattr(TaskIdentity, name, 0)
     if clients is None:
         steps: dict = {}
         clients = [LocalTrainer.build(run, i, steps=steps) for i in range(fed.clients)]
@@ -53,9 +55,9 @@ def simulate(run: FederatedRun, echo=None, clients: list[LocalTrainer] | None = 
         if hasattr(strategy, "current_arrays"):        # FedAdam keeps the sent model
             strategy.current_arrays = {k: a.numpy() for k, a in arrays.items()}
         params = arrays_to_params(setup.state.params, arrays.to_numpy_ndarrays())
-        replies = [_reply(params_to_arrays(c.train_round(params, round_, mu)[0]),
+        replies = [client_reply(params_to_arrays(c.train_round(params, round_, mu)[0]),
                           len(c.indices)) for c in clients]
-        arrays, _ = strategy.aggregate_train(round_, replies)
+        arrays, _ = aggregate(strategy, fed, round_, replies)
         params = arrays_to_params(setup.state.params, arrays.to_numpy_ndarrays())
         for split in splits:
             accuracy[split].append(float(run_eval(eval_step, params, setup.data, batch,

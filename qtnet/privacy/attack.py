@@ -34,10 +34,11 @@ def _squared_distance(a, b) -> jax.Array:
     return sum(jnp.sum((u - v) ** 2) for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
 
 
-def _clip(grads, clip_norm: float | None):
-    if clip_norm is None:
-        return grads
-    scale = jnp.minimum(1.0, clip_norm / (optax.tree.norm(grads) + 1e-12))
+def _clip(grads, clip_norm):
+    """``grads`` scaled to norm at most ``clip_norm`` (0: unchanged). No inf for "unchanged":
+    its branch's zero cotangent times d(inf / norm) would be nan."""
+    scale = jnp.where(clip_norm > 0, jnp.minimum(1.0, clip_norm / (optax.tree.norm(grads)
+                                                                   + 1e-12)), 1.0)
     return jax.tree.map(lambda g: g * scale, grads)
 
 
@@ -58,10 +59,10 @@ def reconstruction_error(x_true, x_guess) -> tuple[float, float]:
     return cos, mse
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "steps", "learning_rate",
-                                             "clip_norm"))
-def _search(x0, params, shared_grads, y, *, graphdef, steps: int, learning_rate: float,
-            clip_norm: float | None):
+# clip_norm is traced (0: no clipping), so attacks with and without DP share one compile.
+@functools.partial(jax.jit, static_argnames=("graphdef", "steps", "learning_rate"))
+def _search(x0, params, shared_grads, y, clip_norm, *, graphdef, steps: int,
+            learning_rate: float):
     """``steps`` Adam steps on the unit sphere from ``x0``; the final guess and objective."""
     scale = _squared_distance(shared_grads, jax.tree.map(jnp.zeros_like, shared_grads))
 
@@ -100,8 +101,8 @@ def invert_gradient(graphdef, params, shared_grads, y, n_features: int, *, steps
     for r in range(restarts):
         x0 = jax.random.normal(jax.random.PRNGKey(seed * 1000 + r), (n_features,))
         x, value = _search(x0 / jnp.linalg.norm(x0), params, shared_grads, jnp.asarray(y),
-                           graphdef=graphdef, steps=steps, learning_rate=learning_rate,
-                           clip_norm=clip_norm)
+                           0.0 if clip_norm is None else float(clip_norm),
+                           graphdef=graphdef, steps=steps, learning_rate=learning_rate)
         if best is None or float(value) < best[1]:
             best = (x, float(value))
     x, value = best

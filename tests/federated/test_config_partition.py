@@ -33,6 +33,15 @@ LABELS = np.repeat(np.arange(10), 30)
      "federated.server_learning_rate: expected a value > 0, got 0"),
     ({"schedule": {"type": "cosine"}}, "schedule.type: 'cosine' is laid out over training.steps"
                                        ", but a federated client starts a fresh optimiser"),
+    ({"federated": {"server_schedule": "cosine"}},
+     "federated.server_schedule: 'cosine' schedules FedAdam's server step, but "
+     "federated.strategy is 'fedavg', which has none"),
+    ({"federated": {"strategy": "fedadam", "server_schedule": "step"}},
+     "federated.server_schedule: expected one of constant"),
+    ({"federated": {"strategy": "fedadam", "server_end_factor": 1.5}},
+     "federated.server_end_factor"),
+    ({"federated": {"straggler_timeout": 0}},
+     "federated.straggler_timeout: expected a value > 0 or null, got 0"),
 ])
 def test_bad_config_is_a_config_error(section, message):
     with pytest.raises(ConfigError) as err:
@@ -145,7 +154,8 @@ def test_resume_with_changed_settings_is_refused(tmp_path, override, message):
 
     _stored_run(tmp_path)
     check_resume(tmp_path, load_run("configs/federated/tiny.yaml",
-                                    ["federated.rounds=5", "federated.round_timeout=60"]))
+                                    ["federated.rounds=5", "federated.round_timeout=60",
+                                     "federated.straggler_timeout=2"]))
     with pytest.raises(ConfigError) as err:
         check_resume(tmp_path, load_run("configs/federated/tiny.yaml", [override]))
     assert f"{tmp_path} holds a federated run with {message}" in str(err.value)
@@ -158,11 +168,24 @@ def test_resume_under_calibrated_dp_keeps_the_rounds(tmp_path):
     dp = ["privacy.enabled=true", "privacy.target_epsilon=8"]
     _stored_run(tmp_path, dp)
     with pytest.raises(ConfigError, match="federated.rounds=2, this config has 3.*may change "
-                                          r"only federated.round_timeout, federated.accept_"
-                                          r"failures\)"):
+                                          r"only federated.round_timeout, federated.straggler_"
+                                          r"timeout, federated.accept_failures\)"):
         check_resume(tmp_path, load_run("configs/federated/tiny.yaml",
                                         [*dp, "federated.rounds=3"]))
     check_resume(tmp_path / "elsewhere", load_run("configs/federated/tiny.yaml"))  # no run
+
+
+def test_resume_under_a_decaying_server_step_keeps_the_rounds(tmp_path):
+    # The step of every round depends on federated.rounds: the completed rounds fixed it.
+    from qtnet.federated.config import check_resume
+
+    cosine = ["federated.strategy=fedadam", "federated.server_schedule=cosine"]
+    _stored_run(tmp_path, cosine)
+    with pytest.raises(ConfigError, match="federated.rounds=2, this config has 3"):
+        check_resume(tmp_path, load_run("configs/federated/tiny.yaml",
+                                        [*cosine, "federated.rounds=3"]))
+    check_resume(tmp_path, load_run("configs/federated/tiny.yaml",
+                                    [*cosine, "federated.round_timeout=60"]))
 
 
 def test_cli_refuses_a_changed_resume_with_exit_2(tmp_path, capsys):
@@ -176,3 +199,24 @@ def test_cli_refuses_a_changed_resume_with_exit_2(tmp_path, capsys):
     assert err[0].startswith(f"qtnet federated: error: {tmp_path} holds a federated run with "
                              "federated.clients=2, this config has 3")
     assert not (tmp_path / "flower_logs").exists()      # refused before Flower started
+
+
+@pytest.mark.parametrize("kind", ["cosine", "linear", "constant"])
+def test_server_step_decays_over_rounds_as_the_trainers_schedule_over_steps(kind):
+    # The centralised run this federation is compared with decays by schedule.type over its
+    # steps (optax's schedules); the server's step must decay the same way over the rounds.
+    from qtnet.config import Config, ScheduleConfig
+    from qtnet.config.schema import OptimizerConfig, TrainingConfig
+    from qtnet.training.optim import learning_rate_schedule
+
+    fed = FederatedConfig(strategy="fedadam", rounds=7, server_learning_rate=0.4,
+                          server_schedule=kind, server_end_factor=0.1)
+    trainer = Config(optimizer=OptimizerConfig(learning_rate=0.4),
+                     schedule=ScheduleConfig(type=kind, end_factor=0.1),
+                     training=TrainingConfig(steps=7))
+    expected = [float(learning_rate_schedule(trainer)(r - 1)) for r in range(1, 8)]
+    steps = [fed.server_step(r) for r in range(1, 8)]
+    np.testing.assert_allclose(steps, expected, rtol=1e-6)
+    assert steps[0] == 0.4
+    if kind != "constant":
+        assert all(a > b for a, b in zip(steps, steps[1:])) and steps[-1] > 0.04
