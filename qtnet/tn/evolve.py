@@ -33,7 +33,7 @@ def _keep(mps: MPS, max_bond: int | None) -> int:
 
 
 def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate, keep: int,
-                    cutoff: float, rank_right
+                    cutoff: float, rank_right, per_matrix: bool = False
                     ) -> tuple[SiteTensor, SiteTensor, BondVector, RealScalar, jax.Array,
                                jax.Array]:
     """Apply a ``[d*d, d*d]`` ``gate`` to sites (i, i+1) of a canonical MPS.
@@ -42,6 +42,8 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
       lam: ``[c]`` Schmidt values on bond i (left of site i).
       b1, b2: ``[c, d, c]`` right-orthonormal site tensors ("l p r").
       rank_right: slots of bond i+2 that may carry weight (``ranks[i+2]``).
+      per_matrix: one LAPACK call per matrix under ``vmap`` on CPU
+        (:func:`qtnet.tn.svd.right_singular`; for host devices, same numbers).
 
     Returns:
       ``(b1', b2', s_mid [c], kept_fraction, ranks[i+1]', capped)``; ``capped``: whether the
@@ -73,7 +75,7 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
 
     total = jnp.sum(jnp.abs(theta) ** 2)
     tiny = jnp.finfo(real).tiny
-    s_all, v = right_singular(theta, in_r)                           # [(q r)], [(q r), k]
+    s_all, v = right_singular(theta, in_r, per_matrix)               # [(q r)], [(q r), k]
     v_mask = jax.lax.stop_gradient(v)                               # a mask: no derivative
     in_span = jnp.sum((jnp.real(v_mask) ** 2 + jnp.imag(v_mask) ** 2) * in_r[:, None],
                       axis=0)                                          # ~1 for R, ~0 outside

@@ -105,20 +105,6 @@ def _to_right(p: int):
     return [(k, k + 1) for k in range(p - 1)]
 
 
-def _pair_map(mesh: Mesh, update):
-    """``update`` over a leading pair axis: ``vmap``, except on host devices, where a scan.
-
-    Host (CPU) devices share one intra-op thread pool, which also runs their programs; a
-    batched LAPACK call (the vmapped SVD) splits its batch into tasks on that pool and waits
-    for them, so with every pool thread running a device program that waits at the same
-    point, no thread is left to run the tasks and the program hangs (seen with 4 host devices
-    on 2 cores, jaxlib 0.10.2). One matrix per call never splits.
-    """
-    if mesh.devices.flat[0].platform != "cpu":
-        return jax.vmap(update)
-    return lambda *xs: jax.lax.map(lambda x: update(*x), xs)
-
-
 def apply_brickwork(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, mesh: Mesh, *,
                     max_bond: int | None = None, cutoff: float = 0.0) -> MPS:
     """:func:`qtnet.tn.apply_brickwork` with the sites split over ``mesh``.
@@ -145,8 +131,10 @@ def apply_brickwork(mps: MPS, single: BrickworkSingles, pairs: BrickworkPairs, m
                          f"{tuple(single.shape)} and {tuple(pairs.shape)}")
     keep = mps.bond_cap if max_bond is None else min(int(max_bond), mps.bond_cap)
     m = local // 2
-    update = _pair_map(mesh, lambda lam, b1, b2, gate, rank_right: two_site_update(
-        lam, b1, b2, gate, keep, cutoff, rank_right))
+    # Vmapped over pairs as on one device (a loop over pairs rounds differently from the
+    # vmap), with one LAPACK call per matrix: host devices hang in a batched call.
+    update = jax.vmap(lambda lam, b1, b2, gate, rank_right: two_site_update(
+        lam, b1, b2, gate, keep, cutoff, rank_right, per_matrix=True))
 
     def body(tensors, schmidt, ranks, single, pairs, offsets, rank_end):
         me = jax.lax.axis_index(SITES)

@@ -18,6 +18,8 @@ The rule is written as a JVP, so both forward- and reverse-mode differentiation 
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -150,18 +152,48 @@ def _eigh_desc_jvp(primals, tangents):
     return (w, v), (dw.astype(real), dv)
 
 
+def _svd_batched(a):
+    _, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    return s, vh
+
+
+def _qr_batched(y):
+    q, r = jnp.linalg.qr(y)
+    return q, r
+
+
+# One LAPACK call per matrix on CPU, also under vmap (a loop over the batch). Host devices
+# (qtnet.tn.sharded) hang in a batched call: it splits its batch into tasks on the intra-op
+# pool that their programs already occupy. Other platforms keep the batched solvers.
+_svd_loop = jnp.vectorize(jax.custom_batching.sequential_vmap(_svd_batched),
+                          signature="(m,n)->(k),(k,n)")
+_qr_loop = jnp.vectorize(jax.custom_batching.sequential_vmap(_qr_batched),
+                         signature="(m,n)->(m,k),(k,n)")
+
+
+def _svd_per_matrix(a):
+    return jax.lax.platform_dependent(a, cpu=_svd_loop, default=_svd_batched)
+
+
+def _qr_per_matrix(y):
+    return jax.lax.platform_dependent(y, cpu=_qr_loop, default=_qr_batched)
+
+
 def _noise_floor(dtype, n: int) -> float:
     """Singular values below this fraction of ||a||_F are rounding noise for an n-column a."""
     return float(10.0 * np.sqrt(n) * np.finfo(jnp.finfo(dtype).dtype).eps)
 
 
-@jax.custom_jvp
-def right_singular(a: Matrices, favoured: jax.Array) -> tuple[SingularValues, Matrices]:
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def right_singular(a: Matrices, favoured: jax.Array, per_matrix: bool = False
+                   ) -> tuple[SingularValues, Matrices]:
     """Right singular vectors of ``a [..., m, n]``, with the null space ordered.
 
     Args:
       a: matrices (``m >= n``) whose columns outside ``favoured`` are zero.
       favoured: ``[..., n]`` 0/1 mask of the columns (right slots) that may carry weight.
+      per_matrix: on CPU, one LAPACK call per matrix also under ``vmap`` (for host devices,
+        which hang in a batched call); the same numbers as the batched call.
 
     Returns:
       ``(s [..., n], v [..., n, n])``: ``a = sum_k s_k u_k v_k^dagger``, ``v`` unitary, ordered
@@ -177,7 +209,7 @@ def right_singular(a: Matrices, favoured: jax.Array) -> tuple[SingularValues, Ma
     real = jnp.finfo(a.dtype).dtype
     n = a.shape[-1]
     norm = jnp.sqrt(jnp.sum(jnp.abs(a) ** 2, axis=(-2, -1), keepdims=True))   # [..., 1, 1]
-    _, s, vh = jnp.linalg.svd(a, full_matrices=False)
+    s, vh = (_svd_per_matrix if per_matrix else _svd_batched)(a)
     v = _h(vh)
     nz = s > _noise_floor(real, n) * norm[..., 0]
     # Null columns of v are an arbitrary basis of the null space. Replace them by fixed
@@ -189,7 +221,7 @@ def right_singular(a: Matrices, favoured: jax.Array) -> tuple[SingularValues, Ma
     gen = gen[0] + 1j * gen[1] if jnp.iscomplexobj(a) else gen[0]
     fav = favoured[..., :, None].astype(a.dtype) * jnp.asarray(gen, a.dtype)
     y = jnp.where(nz[..., None, :], v, fav)
-    v, r = jnp.linalg.qr(y)
+    v, r = (_qr_per_matrix if per_matrix else _qr_batched)(y)
     # QR keeps the nonzero columns up to a phase; take the phase out (r's diagonal).
     d = jnp.diagonal(r, axis1=-2, axis2=-1)
     ph = jnp.where(nz, d / jnp.where(jnp.abs(d) > 0, jnp.abs(d), 1.0), 1.0)
@@ -199,7 +231,7 @@ def right_singular(a: Matrices, favoured: jax.Array) -> tuple[SingularValues, Ma
 
 
 @right_singular.defjvp
-def _right_singular_jvp(primals, tangents):
+def _right_singular_jvp(per_matrix, primals, tangents):
     """``V^dagger dV`` from ``dP = U^dagger da V`` without squared gaps::
 
         (V^dagger dV)_ij = H_ij / (s_j - s_i) - K_ij / (s_i + s_j),
@@ -215,7 +247,7 @@ def _right_singular_jvp(primals, tangents):
     derivative that lets a bond's rank grow); two zeros give 0 (gauge, or structurally zero).
     """
     (a, favoured), (da, _) = primals, tangents
-    s, v = right_singular(a, favoured)
+    s, v = right_singular(a, favoured, per_matrix)
     real = s.dtype
     nz = s > 0
     s_safe = jnp.where(nz, s, 1.0)
