@@ -70,7 +70,7 @@ def test_every_registered_type_has_its_own_section():
                       "deep_sign": ["type", "layers", "weight_bond", "init_scale"],
                       "figure2": ["type", "layers", "depth", "ansatz", "init_scale"],
                       "mlp": ["type", "hidden"],
-                      "qcnn": ["type", "init_scale"],
+                      "qcnn": ["type", "init", "init_scale"],
                       "sign": ["type", "hidden", "activation", "dropout", "input_dropout",
                                "init", "prelu"],
                       "transfer": ["type", "extractor", "extractor_step", "layers", "depth",

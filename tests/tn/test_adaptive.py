@@ -10,7 +10,8 @@ from qtnet.tn import adaptive, evolve
 from qtnet.tn.backends.mps import basis_zero_state
 from qtnet.tn.gates import FIXED_1Q, FIXED_2Q
 from qtnet.tn.program import compile_program
-from tests.tn.test_program import dense_reference, random_circuit
+from tests.helpers import run_gates_dense
+from tests.tn.test_program import random_circuit
 
 
 def _there_and_back(n, rng):
@@ -43,10 +44,10 @@ def test_host_run_is_exact_and_canonical(cutoff, switch, monkeypatch):
     assert bool(calls) == switch and all(0 < c < len(prog.sites) for c in calls)
     cap = state.bond_cap                   # the power of two that holds the final state
     assert cap == 4 == state.max_bond_used()
-    np.testing.assert_allclose(np.asarray(tn.to_dense(state)), dense_reference(n, ops),
+    np.testing.assert_allclose(np.asarray(tn.to_dense(state)), run_gates_dense(n, ops),
                                atol=1e-10)
     assert float(state.fidelity_estimate) == pytest.approx(1.0, abs=1e-12)
-    psi = dense_reference(n, ops)
+    psi = run_gates_dense(n, ops)
     for b in range(1, n):                  # the Schmidt values are the state's
         want = np.linalg.svd(psi.reshape(2 ** b, -1), compute_uv=False)
         got = np.asarray(state.schmidt[b])
@@ -64,7 +65,7 @@ def test_bonds_follow_the_state():
     ops = [(FIXED_1Q["H"], (0,)), (FIXED_2Q["CNOT"], (0, 4)), (FIXED_1Q["T"], (2,)),
            (FIXED_2Q["CNOT"], (0, 4))]
     state = _host_run(compile_program(ops, n), n, 4, 1e-24)
-    np.testing.assert_allclose(np.asarray(tn.to_dense(state)), dense_reference(n, ops),
+    np.testing.assert_allclose(np.asarray(tn.to_dense(state)), run_gates_dense(n, ops),
                                atol=1e-12)
     assert state.max_bond_used() == 1 and state.bond_cap == 1     # the arrays too
     assert np.asarray(state.ranks).tolist() == [1] * (n + 1)
@@ -104,7 +105,7 @@ def test_host_readout_equals_the_compiled_one():
         want = float(_pauli_sum(state, coeffs, ops))
         got = float(np.real(np.sum(coeffs * expectation_local_host(state, ops))))
         assert got == pytest.approx(want, abs=1e-12)
-    psi = dense_reference(n, random_circuit(n, 40, np.random.default_rng(3)))
+    psi = run_gates_dense(n, random_circuit(n, 40, np.random.default_rng(3)))
     assert float(tn.backends.get("mps").expectation_pauli(_host_run(prog, n, 8, 0.0),
                                                           observable)) == pytest.approx(
         float(tn.backends.get("dense").expectation_pauli(
@@ -131,4 +132,4 @@ def test_real_circuit_runs_in_real_arithmetic(monkeypatch):
         assert seen.pop() == work
         assert state.tensors.dtype == jnp.complex128
         np.testing.assert_allclose(np.asarray(tn.to_dense(state)),
-                                   dense_reference(n, circuit), atol=1e-12)
+                                   run_gates_dense(n, circuit), atol=1e-12)

@@ -11,7 +11,8 @@ from qtnet.tn.backends.dense import _pauli_sum, _run_program
 from qtnet.tn.gates import FIXED_1Q, FIXED_2Q, ry
 from qtnet.tn.mpo import pauli_terms
 from qtnet.tn.program import compile_program
-from tests.tn.test_program import dense_reference, random_circuit
+from tests.helpers import run_gates_dense
+from tests.tn.test_program import random_circuit
 
 DENSE = backends.get("dense")
 
@@ -34,7 +35,7 @@ def test_host_program_equals_the_reference_and_the_scan(kind):
     zero = DENSE.zero_state_for(prog, n, dtype=jnp.complex128)
     state = DENSE.apply_program(zero, prog)                    # concrete: the host path
     assert state.amplitudes.dtype == jnp.complex128
-    want = dense_reference(n, ops)
+    want = run_gates_dense(n, ops)
     np.testing.assert_allclose(np.asarray(state.amplitudes), want, atol=1e-12)
     scan = _run_program(zero, jnp.asarray(prog.sites), prog.gates, prog.final)
     np.testing.assert_allclose(np.asarray(scan.amplitudes), want, atol=1e-12)
@@ -42,7 +43,7 @@ def test_host_program_equals_the_reference_and_the_scan(kind):
 
 def test_host_readout_equals_the_compiled_one():
     n, rng = 5, np.random.default_rng(2)
-    psi = dense_reference(n, random_circuit(n, 30, rng))
+    psi = run_gates_dense(n, random_circuit(n, 30, rng))
     state = DENSE.encode(psi)
     observable = [(0.7, "Z0"), (-1.3, "X1 Y4"), (0.4, "Y0 Y3"), (2.0, "Z2 X3 Z4")]
     coeffs, ops = pauli_terms(observable, n)
