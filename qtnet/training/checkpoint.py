@@ -80,10 +80,16 @@ class Checkpoints:
             keep.append(policies.BestN(get_metric_fn=lambda m: m[metric], reverse=sign, n=1,
                                        keep_checkpoints_without_metrics=False))
         writable = not self.read_only
+        if writable:
+            # What a save killed midway left. Removed here, in this thread: orbax's own
+            # clean-up runs on a background thread that close() does not wait for, and one
+            # still running when the process exits early logs a traceback after our error.
+            for tmp in self.directory.glob("*.orbax-checkpoint-tmp*"):
+                shutil.rmtree(tmp, ignore_errors=True)
         options = ocp.CheckpointManagerOptions(
             preservation_policy=policies.AnyPreservationPolicy(keep),
             # Saves are small (circuit angles); synchronous saves let the manifest follow at once.
-            cleanup_tmp_directories=writable, create=writable, read_only=self.read_only,
+            cleanup_tmp_directories=False, create=writable, read_only=self.read_only,
             enable_async_checkpointing=False)
         return ocp.CheckpointManager(self.directory, options=options,
                                      item_names=("state", "meta"))
@@ -222,10 +228,12 @@ class Checkpoints:
         self._manager.wait_until_finished()
 
     def close(self) -> None:
+        """Wait for orbax's background work and close the manager (idempotent)."""
         if self._manager is None:
             return
         self._manager.wait_until_finished()
         self._manager.close()
+        self._manager = None
 
     def restore(self, template, step: int | None = None, *, set_aside: bool = True):
         """``(step, state, meta)`` from ``step`` or the newest usable checkpoint; ``None`` when

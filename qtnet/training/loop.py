@@ -185,7 +185,13 @@ class Trainer:
 
         ckpt = Checkpoints(workdir / "checkpoints", config.checkpoint)
         start_restore = time.perf_counter()
-        restored = ckpt.restore(setup.state)
+        try:
+            restored = ckpt.restore(setup.state)
+        except BaseException:
+            # orbax's background threads must end before the process does, or one of them
+            # logs a traceback ("cannot schedule new futures after shutdown") after our error.
+            ckpt.close()
+            raise
         restore_seconds = time.perf_counter() - start_restore
         state, start, saved_meta = setup.state, 0, None
         if restored is not None:
@@ -198,6 +204,7 @@ class Trainer:
             # after-training tasks' results in it) stays as the run wrote it.
             echo(f"the run finished at step {start}; nothing to train "
                  f"({workdir / 'summary.json'} kept)")
+            ckpt.close()
             meta = saved_meta or {}
             return RunResult(workdir, start, start, dict(meta.get("train") or {}),
                              dict(meta.get("eval") or {}), finished_summary)

@@ -113,8 +113,10 @@ def test_damaged_latest_checkpoint_falls_back_to_the_previous(straight_mlp, tmp_
     data_files = sorted((run / "checkpoints" / str(STEPS) / "state").rglob("d/*"))
     for f in data_files:
         f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 2])
-    (run / "checkpoints" / f"{STEPS + 25}.orbax-checkpoint-tmp-1").mkdir()
+    killed_save = run / "checkpoints" / f"{STEPS + 25}.orbax-checkpoint-tmp-1"
+    killed_save.mkdir()
     proc = _run(run, MLP)
+    assert not killed_save.exists()                    # removed when the run reopened
     assert f"checkpoint at step {STEPS} " in proc.stderr and "cannot be read" in proc.stderr
     assert f"resumed from the checkpoint at step {STEPS - 25}" in proc.stdout
     assert any((run / "corrupt").iterdir())
