@@ -158,25 +158,20 @@ def _svd_batched(a):
 
 
 def _qr_batched(y):
-    q, r = jnp.linalg.qr(y)
-    return q, r
+    return jnp.linalg.qr(y)
 
 
-# One LAPACK call per matrix on CPU, also under vmap (a loop over the batch). Host devices
-# (qtnet.tn.sharded) hang in a batched call: it splits its batch into tasks on the intra-op
-# pool that their programs already occupy. Other platforms keep the batched solvers.
-_svd_loop = jnp.vectorize(jax.custom_batching.sequential_vmap(_svd_batched),
-                          signature="(m,n)->(k),(k,n)")
-_qr_loop = jnp.vectorize(jax.custom_batching.sequential_vmap(_qr_batched),
-                         signature="(m,n)->(m,k),(k,n)")
+def _per_matrix(solver, signature: str):
+    """``solver`` with one LAPACK call per matrix on CPU, also under vmap (a loop over the
+    batch). Host devices (qtnet.tn.sharded) hang in a batched call: it splits its batch into
+    tasks on the intra-op pool that their programs already occupy. Other platforms keep the
+    batched solver."""
+    loop = jnp.vectorize(jax.custom_batching.sequential_vmap(solver), signature=signature)
+    return lambda x: jax.lax.platform_dependent(x, cpu=loop, default=solver)
 
 
-def _svd_per_matrix(a):
-    return jax.lax.platform_dependent(a, cpu=_svd_loop, default=_svd_batched)
-
-
-def _qr_per_matrix(y):
-    return jax.lax.platform_dependent(y, cpu=_qr_loop, default=_qr_batched)
+_svd_per_matrix = _per_matrix(_svd_batched, "(m,n)->(k),(k,n)")
+_qr_per_matrix = _per_matrix(_qr_batched, "(m,n)->(m,k),(k,n)")
 
 
 def _noise_floor(dtype, n: int) -> float:
