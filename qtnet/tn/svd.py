@@ -179,9 +179,51 @@ def _noise_floor(dtype, n: int) -> float:
     return float(10.0 * np.sqrt(n) * np.finfo(jnp.finfo(dtype).dtype).eps)
 
 
+def _null_space_completion(per_matrix: bool):
+    """``complete(v, nz, favoured, needs)``: where ``needs``, ``v``'s null columns (``~nz``)
+    replaced by the ordered basis of :func:`right_singular`; elsewhere ``v`` unchanged.
+
+    The QR that orders the null space runs only if some matrix needs it: a ``lax.cond`` on
+    the whole stack, also under ``vmap`` (a custom batching rule), where a per-matrix cond
+    would become a select that always runs the QR."""
+    qr = _qr_per_matrix if per_matrix else _qr_batched
+
+    def order(v, nz, favoured):
+        # Null columns of v are an arbitrary basis of the null space. Replace them by fixed
+        # generic vectors of the favoured slots. The nonzero columns come first (s
+        # descending), and Householder QR orthogonalises each column against all earlier
+        # ones, so no projection off the nonzero vectors is needed: the first new columns
+        # span the favoured null space, the rest complete the basis. The nonzero columns
+        # are kept as the SVD gave them (QR returns them up to a phase and rounding).
+        n = v.shape[-1]
+        gen = np.random.default_rng(0).normal(size=(2, n, n))
+        gen = gen[0] + 1j * gen[1] if jnp.iscomplexobj(v) else gen[0]
+        fav = favoured[..., :, None].astype(v.dtype) * jnp.asarray(gen, v.dtype)
+        q, _ = qr(jnp.where(nz[..., None, :], v, fav))
+        return jnp.where(nz[..., None, :], v, q)
+
+    def keep(v, nz, favoured):
+        return v
+
+    @jax.custom_batching.custom_vmap
+    def complete(v, nz, favoured, needs):
+        return jax.lax.cond(jnp.any(needs), order, keep, v, nz, favoured)
+
+    @complete.def_vmap
+    def _complete_batched(axis_size, in_batched, v, nz, favoured, needs):
+        args = [x if batched else jnp.broadcast_to(x, (axis_size,) + x.shape)
+                for x, batched in zip((v, nz, favoured, needs), in_batched)]
+        return complete(*args), True
+
+    return complete
+
+
+_complete_null_space = {flag: _null_space_completion(flag) for flag in (False, True)}
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-def right_singular(a: Matrices, favoured: jax.Array, per_matrix: bool = False
-                   ) -> tuple[SingularValues, Matrices]:
+def right_singular(a: Matrices, favoured: jax.Array, per_matrix: bool = False,
+                   order_below: jax.Array | None = None) -> tuple[SingularValues, Matrices]:
     """Right singular vectors of ``a [..., m, n]``, with the null space ordered.
 
     Args:
@@ -189,6 +231,11 @@ def right_singular(a: Matrices, favoured: jax.Array, per_matrix: bool = False
       favoured: ``[..., n]`` 0/1 mask of the columns (right slots) that may carry weight.
       per_matrix: on CPU, one LAPACK call per matrix also under ``vmap`` (for host devices,
         which hang in a batched call); the same numbers as the batched call.
+      order_below: ``[...]`` the null space is ordered only where the rank is below this and
+        below the number of favoured columns; elsewhere ``v``'s null columns are any
+        completion. A caller passes the smaller of its bond cap (no null vector is kept
+        beyond it) and the number of rows that may carry weight, now or to first order (see
+        below). ``None``: always ordered.
 
     Returns:
       ``(s [..., n], v [..., n, n])``: ``a = sum_k s_k u_k v_k^dagger``, ``v`` unitary, ordered
@@ -200,29 +247,26 @@ def right_singular(a: Matrices, favoured: jax.Array, per_matrix: bool = False
     generic vectors of the favoured slots, placed after the nonzero singular vectors, and
     one QR completes the basis. The first of those vectors span the favoured null space, so
     they sort before the slots outside ``favoured``.
+
+    The order matters only where the rank is below the number of rows that may carry weight:
+    the left singular vectors then miss some of those rows, and the derivative that lets
+    the rank grow lives in the favoured null vectors a caller keeps. At full row rank the
+    derivative of the nonzero vectors already holds it (their rotation into the null space
+    is basis-free), at full rank on the favoured columns the null space lies outside them,
+    and at a rank of the bond cap or more no null vector is kept; the caller then keeps no
+    null vector, and the QR is skipped unless some matrix of the stack needs it.
     """
     real = jnp.finfo(a.dtype).dtype
     n = a.shape[-1]
     norm = jnp.sqrt(jnp.sum(jnp.abs(a) ** 2, axis=(-2, -1), keepdims=True))   # [..., 1, 1]
     s, vh = (_svd_per_matrix if per_matrix else _svd_batched)(a)
-    v = _h(vh)
     nz = s > _noise_floor(real, n) * norm[..., 0]
-    # Null columns of v are an arbitrary basis of the null space. Replace them by fixed
-    # generic vectors of the favoured slots. The nonzero columns come first (s descending),
-    # and Householder QR orthogonalises each column against all earlier ones, so no explicit
-    # projection off the nonzero vectors is needed (it cost two [n, n] matmuls per call):
-    # the first new columns span the favoured null space, the rest complete the basis.
-    gen = np.random.default_rng(0).normal(size=(2, n, n))
-    gen = gen[0] + 1j * gen[1] if jnp.iscomplexobj(a) else gen[0]
-    fav = favoured[..., :, None].astype(a.dtype) * jnp.asarray(gen, a.dtype)
-    y = jnp.where(nz[..., None, :], v, fav)
-    v, r = (_qr_per_matrix if per_matrix else _qr_batched)(y)
-    # QR keeps the nonzero columns up to a phase; take the phase out (r's diagonal).
-    d = jnp.diagonal(r, axis1=-2, axis2=-1)
-    ph = jnp.where(nz, d / jnp.where(jnp.abs(d) > 0, jnp.abs(d), 1.0), 1.0)
-    v = v * ph[..., None, :]
-    s = jnp.where(nz, s, 0.0)
-    return s, v
+    needs = jnp.ones(s.shape[:-1], bool)
+    if order_below is not None:
+        rank = jnp.sum(nz, axis=-1)
+        needs = (rank < order_below) & (rank < jnp.sum(favoured > 0, axis=-1))
+    v = _complete_null_space[per_matrix](_h(vh), nz, favoured, needs)
+    return jnp.where(nz, s, 0.0), v
 
 
 @right_singular.defjvp
@@ -241,8 +285,8 @@ def _right_singular_jvp(per_matrix, primals, tangents):
     broadening. A nonzero value against a zero one gives the exact ``-dP_ij / s_i`` (the
     derivative that lets a bond's rank grow); two zeros give 0 (gauge, or structurally zero).
     """
-    (a, favoured), (da, _) = primals, tangents
-    s, v = right_singular(a, favoured, per_matrix)
+    (a, favoured, order_below), (da, _, _) = primals, tangents
+    s, v = right_singular(a, favoured, per_matrix, order_below)
     real = s.dtype
     nz = s > 0
     s_safe = jnp.where(nz, s, 1.0)

@@ -113,3 +113,35 @@ def test_svd_derivative_under_jit_is_jaxs_exact_one_for_distinct_values(shape, c
         if not cplx:          # real: JAX and qtnet fix the same sign gauge
             np.testing.assert_allclose(du, du_r, atol=1e-12)
             np.testing.assert_allclose(dvh, dvh_r, atol=1e-12)
+
+
+def test_right_singular_orders_the_null_space_only_where_it_is_used():
+    """``order_below``: where every matrix of a stack has rank at or above it (or at the
+    favoured column count) the SVD's own null vectors come back, with no QR; one matrix
+    below it orders every favoured null space of the stack; vmap agrees with the stack."""
+    from qtnet.tn.svd import right_singular
+
+    jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(11)
+    n = 8
+    favoured = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0])     # slots 1, 4 unreachable
+    full = (rng.normal(size=(n, 6)) @ rng.normal(size=(6, n))) * favoured     # rank 6 = |fav|
+    low = (rng.normal(size=(n, 2)) @ rng.normal(size=(2, n))) * favoured      # rank 2
+    stack = jnp.asarray(np.stack([full, low]))
+    fav = jnp.asarray(np.stack([favoured, favoured]))
+    raw_v = np.conj(np.swapaxes(np.asarray(jnp.linalg.svd(stack, full_matrices=False)[2]), -1, -2))
+
+    def weight_in_favoured(v):
+        return np.sum(np.abs(np.asarray(v)) ** 2 * favoured[:, None], axis=-2)
+
+    # The unordered null space of `low` mixes favoured and other slots; ordered, it does not.
+    assert np.any(np.abs(weight_in_favoured(raw_v[1])[2:] - 0.5) < 0.45)
+    for below in ([8, 2], [6, 1]):                      # nothing to order: the SVD's vectors
+        _, v = right_singular(stack, fav, False, jnp.asarray(below))
+        np.testing.assert_array_equal(np.asarray(v), raw_v)
+    _, v = right_singular(stack, fav, False, jnp.asarray([8, 4]))   # `low` is below 4
+    np.testing.assert_allclose(weight_in_favoured(v[1]), [1] * 6 + [0] * 2, atol=1e-12)
+    np.testing.assert_array_equal(np.asarray(v[0][:, :6]), raw_v[0][:, :6])  # nonzero: as given
+    mapped = jax.vmap(lambda a, f, b: right_singular(a, f, False, b))(stack, fav,
+                                                                    jnp.asarray([8, 4]))
+    np.testing.assert_array_equal(np.asarray(mapped[1]), np.asarray(v))
