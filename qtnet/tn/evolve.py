@@ -58,8 +58,9 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
     When R fits in the bond every direction the state can grow into is kept, including those
     whose singular value is zero right now. A plain SVD would keep an arbitrary subset of the
     zero-singular-value vectors, and the derivative of any parameter that raises the bond's
-    rank (e.g. at a product state) would come out wrong. At full row rank (every live row of
-    theta in the span of its left singular vectors) those directions already live in the
+    rank (e.g. at a product state) would come out wrong. At full rank on the live rows (the
+    rows of a nonzero Schmidt value, or of a nonzero site tensor: a null vector kept by an
+    earlier gate, which grows to first order) those directions already live in the
     derivative of the nonzero vectors, and no null vector is kept (nor ordered: the
     ``order_below`` of :func:`qtnet.tn.svd.right_singular`). No Gram matrix
     ``theta^dagger theta`` is formed, so single precision keeps the accuracy of the SVD (see
@@ -79,7 +80,9 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
 
     total = jnp.sum(jnp.abs(theta) ** 2)
     tiny = jnp.finfo(real).tiny
-    live_rows = d * jnp.sum(lam > 0)                                 # rows (l o1), l live
+    # Rows (l o1) that carry weight now or to first order: a slot of zero Schmidt value whose
+    # site tensor is not zero is a null vector an earlier gate kept, and grows with it.
+    live_rows = d * jnp.sum((lam > 0) | jnp.any(b1 != 0, axis=(1, 2)))
     s_all, v = right_singular(theta, in_r, per_matrix,                # [(q r)], [(q r), k]
                               jnp.minimum(live_rows, keep))
     v_mask = jax.lax.stop_gradient(v)                               # a mask: no derivative
@@ -87,8 +90,8 @@ def two_site_update(lam: BondVector, b1: SiteTensor, b2: SiteTensor, gate: Gate,
                       axis=0)                                          # ~1 for R, ~0 outside
     s_all = jnp.where(in_span > 0.5, s_all, 0.0)
     capped = jnp.any(truncation_mask(s_all, s_all.shape[0], cutoff)[keep:] & (s_all[keep:] > 0))
-    # Null vectors are kept only below full row rank, where they carry the derivative that
-    # grows the rank; at full row rank that lives in the nonzero vectors' derivative.
+    # Null vectors are kept only below full rank on the live rows, where they carry the
+    # derivative that grows the rank; at full rank it lives in the nonzero vectors' derivative.
     grows = jnp.sum(s_all > 0) < live_rows
     s, v = s_all[:c], v[:, :c]
     mask = truncation_mask(s, keep, cutoff) & (in_span[:c] > 0.5) & ((s > 0) | grows)

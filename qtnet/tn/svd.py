@@ -211,9 +211,12 @@ def _null_space_completion(per_matrix: bool):
 
     @complete.def_vmap
     def _complete_batched(axis_size, in_batched, v, nz, favoured, needs):
-        args = [x if batched else jnp.broadcast_to(x, (axis_size,) + x.shape)
-                for x, batched in zip((v, nz, favoured, needs), in_batched)]
-        return complete(*args), True
+        v, nz, favoured, needs = (
+            x if batched else jnp.broadcast_to(x, (axis_size,) + x.shape)
+            for x, batched in zip((v, nz, favoured, needs), in_batched))
+        # Not `complete` again: under a second vmap (or jacfwd) that recursed. An outer vmap
+        # batches this predicate, and its cond becomes a select: the QR always runs there.
+        return jax.lax.cond(jnp.any(needs), order, keep, v, nz, favoured), True
 
     return complete
 
@@ -240,7 +243,8 @@ def right_singular(a: Matrices, favoured: jax.Array, per_matrix: bool = False,
     Returns:
       ``(s [..., n], v [..., n, n])``: ``a = sum_k s_k u_k v_k^dagger``, ``v`` unitary, ordered
       as nonzero singular values (descending), then the null vectors inside ``favoured``, then
-      those outside. Values at the rounding-noise level are returned as exact zeros.
+      those outside (where ``order_below`` asks for no order, the null columns are the SVD's
+      own). Values at the rounding-noise level are returned as exact zeros.
 
     No Gram matrix is formed (its eigendecomposition would square the condition number):
     one SVD of ``a`` gives the nonzero part; the null space is then rebuilt from fixed
@@ -248,9 +252,10 @@ def right_singular(a: Matrices, favoured: jax.Array, per_matrix: bool = False,
     one QR completes the basis. The first of those vectors span the favoured null space, so
     they sort before the slots outside ``favoured``.
 
-    The order matters only where the rank is below the number of rows that may carry weight:
-    the left singular vectors then miss some of those rows, and the derivative that lets
-    the rank grow lives in the favoured null vectors a caller keeps. At full row rank the
+    The order matters only where the rank is below the number of rows that may carry weight,
+    now or to first order: the left singular vectors then miss some of those rows, and the
+    derivative that lets the rank grow lives in the favoured null vectors a caller keeps. At
+    full rank on those rows the
     derivative of the nonzero vectors already holds it (their rotation into the null space
     is basis-free), at full rank on the favoured columns the null space lies outside them,
     and at a rank of the bond cap or more no null vector is kept; the caller then keeps no

@@ -91,6 +91,41 @@ def test_rank_raising_gradient_needs_room_in_the_bond():
     assert np.all(np.isfinite(np.asarray(tight)))
 
 
+def test_gradient_where_a_gate_is_the_identity_next_to_entangling_ones():
+    """A kept null vector (a slot of zero Schmidt value whose site tensor is not zero) gains
+    weight to first order: the next gate on its bond must count its rows as live. The first
+    layer's gate on sites (0, 1) is the identity here; counting only nonzero Schmidt values
+    put 4e-2 on its gradient (vmapped over two points), and 0.3 on an overlap's."""
+    from qtnet.tn.gates import su4
+
+    n, depth = 4, 3
+    single = jnp.broadcast_to(jnp.eye(2, dtype=jnp.complex128), (depth, n, 2, 2))
+    obs = [(1.0, "X0 X1"), (0.7, "Z0 X2"), (0.5, "Y1 Y2 Z3"), (0.4, "X2"), (0.3, "Z1")]
+
+    def run(p, mod, **kw):
+        state = mod.product_state("0" * n, dtype=jnp.complex128, **kw)
+        return mod.apply_brickwork(state, single, su4(p))
+
+    def value(p, mod, **kw):
+        return jnp.real(mod.expectation_pauli(run(p, mod, **kw), obs))
+
+    def amplitudes(p, mod, **kw):
+        state = run(p, mod, **kw)
+        psi = mod.to_dense(state)
+        return jnp.real(psi @ jnp.asarray(np.random.default_rng(5).normal(size=2 ** n)))
+
+    rng = np.random.default_rng(3)
+    points = rng.uniform(-1, 1, (2, depth, n // 2, 15))
+    points[:, 0, 0] = 0                                       # su4(0) is the identity
+    points = jnp.asarray(points)
+    mps = jax.vmap(jax.grad(lambda p: value(p, tn, max_bond=8)))(points)
+    np.testing.assert_allclose(mps, jax.vmap(jax.grad(lambda p: value(p, dense)))(points),
+                               atol=1e-10)
+    mps = jax.grad(lambda p: amplitudes(p, tn, max_bond=8))(points[0])
+    np.testing.assert_allclose(mps, jax.grad(lambda p: amplitudes(p, dense))(points[0]),
+                               atol=1e-10)
+
+
 def test_truncated_brickwork_gradient_is_finite_and_close_to_fd():
     n, depth, chi = 8, 6, 4
     pairs = jnp.broadcast_to(jnp.asarray(FIXED_2Q["CZ"], jnp.complex128), (depth, n // 2, 4, 4))
