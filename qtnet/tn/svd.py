@@ -205,18 +205,19 @@ def _null_space_completion(per_matrix: bool):
     def keep(v, nz, favoured):
         return v
 
-    @jax.custom_batching.custom_vmap
-    def complete(v, nz, favoured, needs):
+    def decide(v, nz, favoured, needs):
         return jax.lax.cond(jnp.any(needs), order, keep, v, nz, favoured)
+
+    complete = jax.custom_batching.custom_vmap(decide)
 
     @complete.def_vmap
     def _complete_batched(axis_size, in_batched, v, nz, favoured, needs):
         v, nz, favoured, needs = (
             x if batched else jnp.broadcast_to(x, (axis_size,) + x.shape)
             for x, batched in zip((v, nz, favoured, needs), in_batched))
-        # Not `complete` again: under a second vmap (or jacfwd) that recursed. An outer vmap
-        # batches this predicate, and its cond becomes a select: the QR always runs there.
-        return jax.lax.cond(jnp.any(needs), order, keep, v, nz, favoured), True
+        # `decide`, not `complete`: under a second vmap (or jacfwd) that recursed. An outer
+        # vmap batches this predicate, and its cond becomes a select: the QR always runs there.
+        return decide(v, nz, favoured, needs), True
 
     return complete
 
@@ -255,11 +256,11 @@ def right_singular(a: Matrices, favoured: jax.Array, per_matrix: bool = False,
     The order matters only where the rank is below the number of rows that may carry weight,
     now or to first order: the left singular vectors then miss some of those rows, and the
     derivative that lets the rank grow lives in the favoured null vectors a caller keeps. At
-    full rank on those rows the
-    derivative of the nonzero vectors already holds it (their rotation into the null space
-    is basis-free), at full rank on the favoured columns the null space lies outside them,
-    and at a rank of the bond cap or more no null vector is kept; the caller then keeps no
-    null vector, and the QR is skipped unless some matrix of the stack needs it.
+    full rank on those rows the derivative of the nonzero vectors already holds it (their
+    rotation into the null space is basis-free), at full rank on the favoured columns the
+    null space lies outside them, and at a rank of the bond cap or more no null vector is
+    kept; the caller then keeps no null vector, and the QR is skipped unless some matrix of
+    the stack needs it.
     """
     real = jnp.finfo(a.dtype).dtype
     n = a.shape[-1]

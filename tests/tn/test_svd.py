@@ -121,7 +121,6 @@ def test_right_singular_orders_the_null_space_only_where_it_is_used():
     below it orders every favoured null space of the stack; vmap agrees with the stack."""
     from qtnet.tn.svd import right_singular
 
-    jax.config.update("jax_enable_x64", True)
     rng = np.random.default_rng(11)
     n = 8
     favoured = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0])     # slots 1, 4 unreachable
